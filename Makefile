@@ -1,0 +1,42 @@
+# The two commands: `make demo` (the pipeline end to end on the sample agency data) and
+# `make test`. Both create the environment first; everything else is a building block.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+
+.PHONY: demo test venv lint ckan-up ckan-down ckan-status clean
+
+demo: venv
+	$(BIN)/python -m satudata demo
+
+test: venv
+	$(BIN)/python -m pytest
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $@
+
+# Re-resolve the pins after editing requirements.in.
+lock: venv
+	$(BIN)/uv pip compile --quiet requirements.in -p 3.11 -o requirements.lock
+
+lint: venv
+	$(BIN)/ruff check .
+
+ckan-up:
+	$(PYTHON) devstack/ckanstack.py up
+
+ckan-down:
+	$(PYTHON) devstack/ckanstack.py down
+
+ckan-status:
+	$(PYTHON) devstack/ckanstack.py status
+
+clean:
+	rm -rf data .airflow

@@ -1,0 +1,108 @@
+"""One DAG per catalog dataset: extract -> transform -> validate -> write -> publish.
+
+Thin on purpose: each task body is one call into ``satudata.steps``; pandas, Great
+Expectations and ckanapi are imported inside the tasks, never while the file is parsed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronDataIntervalTimetable, dag, task
+
+from satudata import settings
+from satudata.catalog import DatasetEntry, load_catalog
+
+SCHEDULES = {"monthly": "0 0 1 * *"}
+
+DEFAULT_ARGS = {
+    "owner": "satudata",
+    "retries": 3,
+    "retry_delay": timedelta(seconds=settings.retry_delay_seconds()),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+}
+
+
+def _doc(entry: DatasetEntry) -> str:
+    columns = "\n".join(
+        f"| `{c.name}` | {c.type} | {c.unit or ''} | {c.description} |" for c in entry.table.columns
+    )
+    return (
+        f"# {entry.ckan.title}\n\n{entry.ckan.notes}\n\n"
+        f"**Source:** {entry.source.system} (connection `{entry.source.conn_id}`)  \n"
+        f"**Portal dataset:** `{entry.ckan.name}` of `{entry.ckan.organization.name}`  \n"
+        f"**Quality gate:** `expectations/{entry.id}.json`: a critical failure stops the run "
+        "before anything is published.\n\n"
+        f"| column | type | unit | description |\n|---|---|---|---|\n{columns}\n"
+    )
+
+
+def build_dag(entry: DatasetEntry):
+    """The DAG of one catalog dataset."""
+    dataset_id = entry.id
+
+    def period(data_interval_start, data_interval_end):
+        from satudata.catalog import get_entry
+        from satudata.steps import Period
+
+        return get_entry(dataset_id), Period.from_interval(data_interval_start, data_interval_end)
+
+    @dag(
+        dag_id=dataset_id,
+        schedule=CronDataIntervalTimetable(SCHEDULES[entry.schedule], timezone=settings.TIMEZONE),
+        start_date=datetime(2024, 1, 1),
+        catchup=False,
+        max_active_runs=1,
+        default_args={**DEFAULT_ARGS, "owner": entry.owner},
+        tags=["satudata", entry.schedule, entry.ckan.organization.name, f"source:{entry.source.kind}"],
+        doc_md=_doc(entry),
+    )
+    def pipeline():
+        @task
+        def extract(data_interval_start=None, data_interval_end=None, run_id=None) -> str:
+            from satudata import steps
+
+            return steps.extract(*period(data_interval_start, data_interval_end), run_id)
+
+        @task
+        def transform(raw_path: str, data_interval_start=None, data_interval_end=None) -> str:
+            from satudata import steps
+
+            return steps.transform(*period(data_interval_start, data_interval_end), raw_path)
+
+        @task
+        def validate(staged_path: str, data_interval_start=None, data_interval_end=None, run_id=None) -> str:
+            from airflow.sdk.exceptions import AirflowFailException
+
+            from satudata import steps
+            from satudata.quality import ValidationFailed
+
+            try:
+                return steps.validate(*period(data_interval_start, data_interval_end), staged_path, run_id)
+            except ValidationFailed as exc:
+                # Bad data does not get better by retrying.
+                raise AirflowFailException(str(exc)) from exc
+
+        @task
+        def write(staged_path: str, report_path: str, data_interval_start=None,
+                  data_interval_end=None) -> dict[str, str]:
+            from satudata import steps
+
+            return steps.write_outputs(*period(data_interval_start, data_interval_end), staged_path)
+
+        @task
+        def publish(outputs: dict[str, str], data_interval_start=None, data_interval_end=None,
+                    run_id=None, dag=None) -> dict:
+            from satudata import steps
+
+            return steps.publish(*period(data_interval_start, data_interval_end), outputs, run_id, dag.dag_id)
+
+        staged = transform(extract())
+        publish(write(staged, validate(staged)))
+
+    return pipeline()
+
+
+for _entry in load_catalog():
+    globals()[_entry.id] = build_dag(_entry)

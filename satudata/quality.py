@@ -1,0 +1,157 @@
+"""The quality gate: run a dataset's Great Expectations suite on a frame and judge the result.
+
+Each expectation declares ``meta.severity``: ``critical`` (the default) blocks publication,
+``warning`` is reported and published.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+class ValidationFailed(RuntimeError):
+    """Critical expectations failed: the data must not be published."""
+
+    def __init__(self, message: str, report_path: Path | None = None):
+        super().__init__(message)
+        self.report_path = report_path
+
+
+@dataclass
+class ExpectationOutcome:
+    type: str
+    column: str | None
+    severity: str
+    success: bool
+    note: str
+    kwargs: dict[str, Any]
+    unexpected_count: int | None = None
+    unexpected_examples: list[Any] = field(default_factory=list)
+    observed_value: Any = None
+
+
+@dataclass
+class ValidationReport:
+    dataset_id: str
+    suite: str
+    rows: int
+    success: bool
+    critical_failures: int
+    warnings: int
+    expectations: list[ExpectationOutcome]
+    parameters: dict[str, Any]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False, default=str)
+
+    def failure_summary(self) -> str:
+        failed = [e for e in self.expectations if not e.success and e.severity == "critical"]
+        parts = []
+        for e in failed:
+            where = f" on column '{e.column}'" if e.column else ""
+            count = f" ({e.unexpected_count} unexpected)" if e.unexpected_count else ""
+            examples = f", e.g. {e.unexpected_examples[:3]}" if e.unexpected_examples else ""
+            parts.append(f"{e.type}{where}{count}{examples}")
+        return "; ".join(parts)
+
+
+def load_suite_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def build_suite(suite_json: dict):
+    """The GX suite of ``suite_json``; refuses a suite in which GX dropped an expectation."""
+    import great_expectations as gx
+
+    suite = gx.ExpectationSuite(**suite_json)
+    declared = len(suite_json.get("expectations", []))
+    if len(suite.expectations) != declared:
+        known = {e.expectation_type for e in suite.expectations}
+        dropped = [e.get("type") for e in suite_json["expectations"] if e.get("type") not in known]
+        raise ValueError(
+            f"suite {suite_json.get('name')!r}: GX loaded {len(suite.expectations)} of {declared} "
+            f"expectations; unknown type(s): {dropped}"
+        )
+    return suite
+
+
+def validate_frame(
+    frame: pd.DataFrame, suite_path: Path, dataset_id: str, parameters: dict[str, Any] | None = None
+) -> ValidationReport:
+    """Validate ``frame`` against the suite at ``suite_path`` and return the judged report."""
+    import great_expectations as gx
+
+    suite_json = load_suite_json(suite_path)
+    context = _context()
+    suite = context.suites.add(build_suite(suite_json))
+    batch = (
+        context.data_sources.add_pandas("frames")
+        .add_dataframe_asset(dataset_id)
+        .add_batch_definition_whole_dataframe("whole")
+    )
+    definition = context.validation_definitions.add(
+        gx.ValidationDefinition(name=f"{dataset_id}-gate", data=batch, suite=suite)
+    )
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters=parameters or {},
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
+    )
+    outcomes = []
+    for r in result.results:
+        cfg = r.expectation_config
+        meta = cfg.meta or {}
+        res = r.result or {}
+        outcomes.append(
+            ExpectationOutcome(
+                type=cfg.type,
+                column=cfg.kwargs.get("column"),
+                severity=meta.get("severity", "critical"),
+                success=bool(r.success),
+                note=meta.get("notes", ""),
+                kwargs={k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)},
+                unexpected_count=res.get("unexpected_count"),
+                unexpected_examples=list(res.get("partial_unexpected_list") or [])[:10],
+                observed_value=res.get("observed_value"),
+            )
+        )
+    # GX does not return results in suite order: failures first, then by type and column.
+    outcomes.sort(key=lambda o: (o.success, o.severity != "critical", o.type, o.column or ""))
+    critical = sum(1 for o in outcomes if not o.success and o.severity == "critical")
+    warnings = sum(1 for o in outcomes if not o.success and o.severity != "critical")
+    report = ValidationReport(
+        dataset_id=dataset_id,
+        suite=suite_json["name"],
+        rows=len(frame),
+        success=critical == 0,
+        critical_failures=critical,
+        warnings=warnings,
+        expectations=outcomes,
+        parameters=parameters or {},
+    )
+    log.info(
+        "validated %s: %d rows, %d expectations, %d critical failures, %d warnings",
+        dataset_id, len(frame), len(outcomes), critical, warnings,
+    )
+    return report
+

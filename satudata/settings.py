@@ -1,0 +1,67 @@
+"""Where the pipeline reads its catalog and keeps its files; every setting is read here, once."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Kaltim runs on WITA (UTC+8): periods are calendar months in local time.
+TIMEZONE = "Asia/Makassar"
+
+
+def _path(env: str, default: Path) -> Path:
+    value = os.environ.get(env)
+    return Path(value).resolve() if value else default
+
+
+def catalog_dir() -> Path:
+    return _path("SATUDATA_CATALOG_DIR", REPO_ROOT / "catalog")
+
+
+def expectations_dir() -> Path:
+    return _path("SATUDATA_EXPECTATIONS_DIR", REPO_ROOT / "expectations")
+
+
+def data_dir() -> Path:
+    """Root of the raw, staging, curated and published zones."""
+    return _path("SATUDATA_DATA_DIR", REPO_ROOT / "data")
+
+
+def ckan_conn_id() -> str:
+    return os.environ.get("SATUDATA_CKAN_CONN_ID", "ckan_default")
+
+
+def retry_delay_seconds() -> float:
+    """First retry delay of every task; later retries back off exponentially."""
+    return float(os.environ.get("SATUDATA_RETRY_DELAY_SECONDS", "120"))
+
+
+def airflow_home() -> Path:
+    return _path("AIRFLOW_HOME", REPO_ROOT / ".airflow")
+
+
+def sample_licensing_db() -> Path:
+    """The embedded SQLite licensing database of the demo (generated on first use)."""
+    return data_dir() / "sources" / "dpmptsp_perizinan.sqlite"
+
+
+def airflow_environment() -> dict[str, str]:
+    """Environment for running this project's DAGs with a local Airflow (demo, tests, standalone).
+
+    Values already set in the environment win, so a deployment can override any of them.
+    """
+    defaults = {
+        "AIRFLOW_HOME": str(airflow_home()),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
+        "GX_ANALYTICS_ENABLED": "False",
+        "AIRFLOW_CONN_DPMPTSP_PERIZINAN": json.dumps(
+            {"conn_type": "sqlite", "host": str(sample_licensing_db())}
+        ),
+    }
+    return {key: os.environ.get(key, value) for key, value in defaults.items()}

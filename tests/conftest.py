@@ -1,0 +1,110 @@
+"""Test set-up: a private Airflow home and data zone, and the real local CKAN test portal.
+
+The Airflow environment must be in place before anything imports airflow, hence at import
+time here. The test portal is a separate devstack instance (own port and databases), so the
+tests never touch the demo portal; it is purged at the end unless SATUDATA_KEEP_TEST_PORTAL=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+_TMP = Path(tempfile.mkdtemp(prefix="satudata-tests-"))
+
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_TMP / "airflow"),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "GX_ANALYTICS_ENABLED": "False",
+        "SATUDATA_DATA_DIR": str(_TMP / "data"),
+        "SATUDATA_RETRY_DELAY_SECONDS": "1",
+    }
+)
+os.environ.pop("AIRFLOW_CONN_CKAN_DEFAULT", None)
+os.environ.pop("AIRFLOW_CONN_DPMPTSP_PERIZINAN", None)
+# Airflow adds plugins/ to sys.path when it starts; tests that import hooks first need it too.
+sys.path.insert(0, str(REPO / "plugins"))
+
+TEST_PORTAL_INSTANCE = "test"
+TEST_PORTAL_PORT = int(os.environ.get("SATUDATA_TEST_PORTAL_PORT", "5055"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_TMP, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tmp_root() -> Path:
+    return _TMP
+
+
+@pytest.fixture(scope="session")
+def airflow_db():
+    """A migrated, empty Airflow metadata database (SQLite in the private Airflow home)."""
+    from airflow.utils import db
+
+    db.resetdb()
+    yield
+
+
+@pytest.fixture(scope="session")
+def sample_sqlite(tmp_root) -> Path:
+    from satudata.sample_sources import ensure_licensing_sqlite
+
+    return ensure_licensing_sqlite(tmp_root / "sources" / "dpmptsp_perizinan.sqlite")
+
+
+@pytest.fixture(scope="session")
+def ckan_portal():
+    """The real local CKAN 2.12 test portal: {url, api_token, ...}."""
+    devstack = REPO / "devstack" / "ckanstack.py"
+    cmd = [sys.executable, str(devstack)]
+    proc = subprocess.run(
+        [*cmd, "up", "--instance", TEST_PORTAL_INSTANCE, "--port", str(TEST_PORTAL_PORT)],
+        stdout=subprocess.PIPE, text=True, check=False,
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"the CKAN test portal did not start (exit {proc.returncode})")
+    portal = json.loads(proc.stdout.strip().splitlines()[-1])
+    yield portal
+    if os.environ.get("SATUDATA_KEEP_TEST_PORTAL") != "1":
+        subprocess.run([*cmd, "down", "--instance", TEST_PORTAL_INSTANCE, "--purge"], check=False)
+
+
+@pytest.fixture
+def ckan_client(ckan_portal):
+    from ckanapi import RemoteCKAN
+
+    return RemoteCKAN(ckan_portal["url"], apikey=ckan_portal["api_token"])
+
+
+@pytest.fixture
+def ckan_conn(ckan_portal, monkeypatch):
+    """AIRFLOW_CONN_CKAN_DEFAULT pointing at the test portal."""
+    value = json.dumps({"conn_type": "ckan", "host": ckan_portal["url"], "password": ckan_portal["api_token"]})
+    monkeypatch.setenv("AIRFLOW_CONN_CKAN_DEFAULT", value)
+    return ckan_portal
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch) -> Path:
+    """A fresh data zone for one test."""
+    path = tmp_path / "data"
+    monkeypatch.setenv("SATUDATA_DATA_DIR", str(path))
+    return path
+
+
+def sqlite_conn(path: Path) -> str:
+    return json.dumps({"conn_type": "sqlite", "host": str(path)})

@@ -1,0 +1,68 @@
+"""The DAG factory: imports cleanly, one DAG per catalog entry, retries and tags, light parsing."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from satudata.catalog import load_catalog
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(REPO / "dags"))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+
+
+def test_one_dag_per_catalog_entry(dagbag):
+    assert set(dagbag.dag_ids) == {e.id for e in load_catalog()}
+
+
+def test_every_task_retries_and_dags_are_tagged(dagbag):
+    for dag in dagbag.dags.values():
+        assert "satudata" in dag.tags
+        assert dag.doc_md and "Quality gate" in dag.doc_md
+        for t in dag.tasks:
+            assert t.retries >= 1, t.task_id
+
+
+def test_task_order_puts_validation_before_publication(dagbag):
+    for dag in dagbag.dags.values():
+        assert dag.get_task("extract").downstream_task_ids == {"transform"}
+        assert dag.get_task("transform").downstream_task_ids == {"validate", "write"}
+        assert dag.get_task("validate").downstream_task_ids == {"write"}
+        assert dag.get_task("write").downstream_task_ids == {"publish"}
+
+
+def test_monthly_data_interval_in_local_time(dagbag):
+    from datetime import UTC, datetime
+
+    from airflow.serialization.encoders import coerce_to_core_timetable
+
+    dag = dagbag.dags["dpmptsp_izin_terbit_bulanan"]
+    timetable = coerce_to_core_timetable(dag.timetable)
+    interval = timetable.infer_manual_data_interval(run_after=datetime(2026, 11, 28, tzinfo=UTC))
+    assert interval.start.isoformat() == "2026-09-30T16:00:00+00:00"  # 1 Oct 00:00 WITA
+    assert interval.end.isoformat() == "2026-10-31T16:00:00+00:00"
+
+
+def test_parsing_imports_no_heavy_libraries():
+    code = (
+        "import runpy, sys; runpy.run_path(sys.argv[1]);"
+        "heavy = [m for m in ('pandas', 'great_expectations', 'ckanapi', 'pyarrow') if m in sys.modules];"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(REPO / "dags" / "satudata_catalog.py")],
+        capture_output=True, text=True, env=os.environ.copy(), check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout

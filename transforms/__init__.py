@@ -1,0 +1,21 @@
+"""Pure DataFrame transforms, readers and writers: no Airflow, no CKAN.
+
+REGISTRY is the closed set of transforms a catalog entry may name. Modules are imported
+lazily so that parsing DAGs never imports pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any
+
+REGISTRY: dict[str, tuple[str, str]] = {
+    "izin_terbit_bulanan": ("transforms.izin", "izin_terbit_bulanan"),
+}
+
+
+def get_transform(name: str) -> Callable[..., Any]:
+    """The transform function registered under ``name``."""
+    module, function = REGISTRY[name]
+    return getattr(import_module(module), function)

@@ -1,0 +1,19 @@
+"""Reference codes: Kemendagri region codes of East Kalimantan (format PP.KK)."""
+
+KODE_PROVINSI = "64"
+NAMA_PROVINSI = "Kalimantan Timur"
+
+# Kemendagri codes; BPS numbers four of these regencies differently, so every published
+# code column states that its code system is Kemendagri.
+KABUPATEN_KOTA: dict[str, str] = {
+    "64.01": "Kabupaten Paser",
+    "64.02": "Kabupaten Kutai Kartanegara",
+    "64.03": "Kabupaten Berau",
+    "64.07": "Kabupaten Kutai Barat",
+    "64.08": "Kabupaten Kutai Timur",
+    "64.09": "Kabupaten Penajam Paser Utara",
+    "64.11": "Kabupaten Mahakam Ulu",
+    "64.71": "Kota Balikpapan",
+    "64.72": "Kota Samarinda",
+    "64.74": "Kota Bontang",
+}
