@@ -1,0 +1,184 @@
+"""The permits DAG end to end with ``dag.test()`` against the real local CKAN test portal.
+
+The tests in this module run in order on one data zone and one portal dataset: first
+publication, an idempotent re-run, a second period, then a blocked bad period.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import requests
+
+from satudata.catalog import get_entry
+from tests.conftest import REPO, sqlite_conn
+
+pytestmark = pytest.mark.integration
+
+DATASET = "dpmptsp_izin_terbit_bulanan"
+# A manual run infers the latest complete month before its logical date as its interval.
+OCTOBER_RUN = datetime(2026, 11, 5, tzinfo=UTC)
+SEPTEMBER_RUN = datetime(2026, 10, 5, tzinfo=UTC)
+AUGUST_RUN = datetime(2026, 9, 5, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def zone(tmp_path_factory, sample_sqlite, ckan_portal, airflow_db):
+    """Module-wide data zone, source and portal connection; starts from no portal dataset."""
+    mp = pytest.MonkeyPatch()
+    data = tmp_path_factory.mktemp("pipeline") / "data"
+    mp.setenv("SATUDATA_DATA_DIR", str(data))
+    mp.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(sample_sqlite))
+    mp.setenv(
+        "AIRFLOW_CONN_CKAN_DEFAULT",
+        json.dumps({"conn_type": "ckan", "host": ckan_portal["url"], "password": ckan_portal["api_token"]}),
+    )
+    from ckanapi import NotFound, RemoteCKAN
+
+    client = RemoteCKAN(ckan_portal["url"], apikey=ckan_portal["api_token"])
+    try:
+        client.action.dataset_purge(id=get_entry(DATASET).ckan.name)
+    except NotFound:
+        pass
+    yield {"data": data, "client": client, "portal": ckan_portal}
+    mp.undo()
+
+
+def run_dag(logical_date: datetime):
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags[DATASET]
+    return dag.test(logical_date=logical_date)
+
+
+def task_states(run) -> dict[str, str]:
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        tis = session.query(TaskInstance).filter_by(dag_id=run.dag_id, run_id=run.run_id).all()
+        return {ti.task_id: str(ti.state) for ti in tis}
+
+
+def run_record(zone, period: str) -> dict:
+    return json.loads((zone["data"] / "runs" / DATASET / f"{period}.json").read_text())
+
+
+def package(zone) -> dict:
+    return zone["client"].action.package_show(id=get_entry(DATASET).ckan.name)
+
+
+def published(zone, suffix: str) -> Path:
+    return zone["data"] / "published" / DATASET / f"{get_entry(DATASET).ckan.name}.{suffix}"
+
+
+def download(zone, resource: dict) -> bytes:
+    answer = requests.get(resource["url"], timeout=30,
+                          headers={"Authorization": zone["portal"]["api_token"]})
+    answer.raise_for_status()
+    return answer.content
+
+
+def by_name(pkg: dict) -> dict[str, dict]:
+    return {r["name"]: r for r in pkg["resources"]}
+
+
+def test_first_run_publishes_what_the_pipeline_wrote(zone):
+    run = run_dag(OCTOBER_RUN)
+    assert str(run.state) == "success", task_states(run)
+
+    record = run_record(zone, "2026-10")
+    assert record["validation"] == "passed" and record["rows"] > 0
+
+    pkg = package(zone)
+    name = get_entry(DATASET).ckan.name
+    assert pkg["organization"]["name"] == "dpmptsp-kaltim"
+    assert pkg["license_id"] == "cc-by"
+    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    assert extras["periode_data"] == "2026-10 s.d. 2026-10"
+    assert extras["kode_referensi_wilayah"] == "Kemendagri"
+    resources = by_name(pkg)
+    assert set(resources) == {f"{name}.csv", f"{name}.parquet"}
+
+    page = requests.get(f"{zone['portal']['url']}/dataset/{name}", timeout=30)
+    assert page.status_code == 200 and pkg["title"] in page.text
+
+    csv = resources[f"{name}.csv"]
+    assert download(zone, csv) == published(zone, "csv").read_bytes()
+    assert csv["hash"].startswith("sha256:") and csv["row_count"] == str(record["rows"])
+    assert csv["airflow_run_id"] == run.run_id and csv["data_interval"] == "2026-10-01/2026-11-01"
+
+    table = pq.read_table(io.BytesIO(download(zone, resources[f"{name}.parquet"])))
+    declared = {c.name: c.type for c in get_entry(DATASET).table.columns}
+    arrow = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64()}
+    assert {f.name: f.type for f in table.schema} == {k: arrow[v] for k, v in declared.items()}
+    assert table.num_rows == record["rows"]
+
+
+def test_rerun_of_the_same_period_changes_nothing(zone):
+    before = package(zone)
+    run = run_dag(OCTOBER_RUN)
+    assert str(run.state) == "success", task_states(run)
+    after = package(zone)
+    assert after["id"] == before["id"]
+    assert {r["id"]: r["hash"] for r in after["resources"]} == {r["id"]: r["hash"] for r in before["resources"]}
+    assert after["metadata_modified"] == before["metadata_modified"]
+    assert run_record(zone, "2026-10")["bytes_uploaded"] == 0
+    found = zone["client"].action.package_search(q=f"name:{before['name']}", include_private=True)
+    assert found["count"] == 1
+
+
+def test_second_period_updates_the_same_resources(zone):
+    before = package(zone)
+    run = run_dag(SEPTEMBER_RUN)
+    assert str(run.state) == "success", task_states(run)
+    after = package(zone)
+    assert {r["id"] for r in after["resources"]} == {r["id"] for r in before["resources"]}
+    csv = by_name(after)[f"{after['name']}.csv"]
+    body = download(zone, csv)
+    assert body == published(zone, "csv").read_bytes()
+    lines = body.decode("utf-8").splitlines()
+    months = {line.split(",")[5] for line in lines[1:]}
+    assert months == {"9", "10"}
+    extras = {e["key"]: e["value"] for e in after["extras"]}
+    assert extras["periode_data"] == "2026-09 s.d. 2026-10"
+
+
+def test_failed_quality_gate_publishes_nothing(zone, tmp_path, monkeypatch, sample_sqlite):
+    planted = tmp_path / "licensing-with-bad-row.sqlite"
+    shutil.copy(sample_sqlite, planted)
+    with sqlite3.connect(planted) as db:
+        db.execute(
+            "INSERT INTO permohonan_izin VALUES (999999, 'DPMPTSP/PBG/2026/999999', '6472014101900001',"
+            " '64.99', 'PBG', '2026-08-03', '2026-08-10', 'TERBIT')"
+        )
+    monkeypatch.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(planted))
+    before = package(zone)
+    csv_before = published(zone, "csv").read_bytes()
+
+    run = run_dag(AUGUST_RUN)
+
+    assert str(run.state) == "failed"
+    states = task_states(run)
+    assert states["validate"] == "failed" and states["publish"] == "upstream_failed"
+    record = run_record(zone, "2026-08")
+    assert record["validation"] == "failed"
+    report = json.loads(Path(record["validation_report"]).read_text())
+    failed = [e for e in report["expectations"] if not e["success"]]
+    # The unknown code fails the reference-code check, and it has no regency name either.
+    assert {e["column"] for e in failed} == {"kode_kabupaten_kota", "nama_kabupaten_kota"}
+    code_check = next(e for e in failed if e["column"] == "kode_kabupaten_kota")
+    assert code_check["unexpected_examples"] == ["64.99"]
+    # The raw extraction is kept for the steward; nothing reached the curated zone or the portal.
+    assert Path(record["raw_file"]).exists()
+    assert not (zone["data"] / "curated" / DATASET / "2026-08.parquet").exists()
+    assert published(zone, "csv").read_bytes() == csv_before
+    assert package(zone) == before
