@@ -37,7 +37,8 @@ os.environ.pop("AIRFLOW_CONN_DPMPTSP_PERIZINAN", None)
 # Airflow adds plugins/ to sys.path when it starts; tests that import hooks first need it too.
 sys.path.insert(0, str(REPO / "plugins"))
 
-TEST_PORTAL_INSTANCE = "test"
+# Separate checkouts running tests at once need their own instance name (databases) and port.
+TEST_PORTAL_INSTANCE = os.environ.get("SATUDATA_TEST_PORTAL_INSTANCE", "test")
 TEST_PORTAL_PORT = int(os.environ.get("SATUDATA_TEST_PORTAL_PORT", "5055"))
 
 
