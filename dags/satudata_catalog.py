@@ -12,8 +12,7 @@ from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from satudata import settings
 from satudata.catalog import DatasetEntry, load_catalog
-
-SCHEDULES = {"monthly": "0 0 1 * *"}
+from satudata.periods import CRON
 
 DEFAULT_ARGS = {
     "owner": "satudata",
@@ -44,13 +43,14 @@ def build_dag(entry: DatasetEntry):
 
     def period(data_interval_start, data_interval_end):
         from satudata.catalog import get_entry
-        from satudata.steps import Period
+        from satudata.periods import Period
 
-        return get_entry(dataset_id), Period.from_interval(data_interval_start, data_interval_end)
+        entry = get_entry(dataset_id)
+        return entry, Period.from_interval(data_interval_start, data_interval_end, entry.schedule)
 
     @dag(
         dag_id=dataset_id,
-        schedule=CronDataIntervalTimetable(SCHEDULES[entry.schedule], timezone=settings.TIMEZONE),
+        schedule=CronDataIntervalTimetable(CRON[entry.schedule], timezone=settings.TIMEZONE),
         start_date=datetime(2024, 1, 1),
         catchup=False,
         max_active_runs=1,

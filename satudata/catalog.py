@@ -13,9 +13,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from satudata import settings
+from satudata.periods import Schedule
 
 ColumnType = Literal["string", "int64", "float64", "date", "bool"]
-Schedule = Literal["monthly"]
 
 
 class CatalogError(ValueError):

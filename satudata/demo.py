@@ -56,6 +56,7 @@ def run_all() -> list[dict]:
     from airflow.dag_processing.dagbag import DagBag
 
     from satudata.catalog import load_catalog
+    from satudata.periods import Period
     from satudata.steps import run_record_path
 
     bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
@@ -66,10 +67,7 @@ def run_all() -> list[dict]:
         dag = bag.dags[entry.id]
         # A manual run infers the latest complete period before now as its data interval.
         run = dag.test(logical_date=datetime.now(UTC))
-        start = run.data_interval_start
-        from satudata.steps import Period
-
-        period = Period.from_interval(start, run.data_interval_end)
+        period = Period.from_interval(run.data_interval_start, run.data_interval_end, entry.schedule)
         path = run_record_path(entry, period)
         facts = json.loads(path.read_text()) if path.exists() else {}
         rows.append({

@@ -9,43 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from satudata import __version__, settings
 from satudata.catalog import DatasetEntry
+from satudata.periods import Period
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Period:
-    """A calendar month in Kaltim local time, the unit every monthly dataset is published in."""
-
-    start: date
-    end: date  # exclusive
-
-    @classmethod
-    def from_interval(cls, start: datetime, end: datetime) -> Period:
-        tz = ZoneInfo(settings.TIMEZONE)
-        # Plain dates: DB drivers (sqlite3) do not bind pendulum's date subclass.
-        first, last = start.astimezone(tz), end.astimezone(tz)
-        return cls(date(first.year, first.month, first.day), date(last.year, last.month, last.day))
-
-    @property
-    def key(self) -> str:
-        return f"{self.start:%Y-%m}"
-
-    @property
-    def year(self) -> int:
-        return self.start.year
-
-    @property
-    def month(self) -> int:
-        return self.start.month
 
 
 def _zone(zone: str, entry: DatasetEntry) -> Path:
@@ -113,7 +85,7 @@ def validate(entry: DatasetEntry, period: Period, staged_path: str, run_id: str)
     from transforms.tables import read_parquet
 
     frame = read_parquet(Path(staged_path))
-    parameters = {"period_year": period.year, "period_month": period.month}
+    parameters = period.parameters()
     report = validate_frame(frame, entry.suite_path(), entry.id, parameters)
     safe_run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id)
     path = _zone("reports", entry) / period.key / safe_run / "validation.json"
