@@ -1,0 +1,14 @@
+"""Operational hooks for Airflow deployments of the pipeline."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+
+def worker_hostname() -> str:
+    """The name a worker records on the task instances it runs (``[core] hostname_callable``).
+
+    ``SATUDATA_WORKER_NAME`` tells apart several workers on one host; otherwise the FQDN.
+    """
+    return os.environ.get("SATUDATA_WORKER_NAME") or socket.getfqdn()
