@@ -12,6 +12,7 @@ from airflow.sdk import CronDataIntervalTimetable, dag, task
 
 from satudata import settings
 from satudata.catalog import DatasetEntry, load_catalog
+from satudata.ops import notify_failure
 from satudata.periods import CRON
 
 DEFAULT_ARGS = {
@@ -20,6 +21,7 @@ DEFAULT_ARGS = {
     "retry_delay": timedelta(seconds=settings.retry_delay_seconds()),
     "retry_exponential_backoff": True,
     "max_retry_delay": timedelta(minutes=30),
+    "on_failure_callback": notify_failure,
 }
 
 

@@ -34,6 +34,11 @@ def ckan_conn_id() -> str:
     return os.environ.get("SATUDATA_CKAN_CONN_ID", "ckan_default")
 
 
+def alerts_conn_id() -> str:
+    """Airflow connection of the webhook that receives failure summaries (optional)."""
+    return os.environ.get("SATUDATA_ALERTS_CONN_ID", "satudata_alerts")
+
+
 def retry_delay_seconds() -> float:
     """First retry delay of every task; later retries back off exponentially."""
     return float(os.environ.get("SATUDATA_RETRY_DELAY_SECONDS", "120"))
