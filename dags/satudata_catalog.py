@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, dag, task
+from airflow.sdk import CronDataIntervalTimetable, dag, get_parsing_context, task
 
 from satudata import settings
-from satudata.catalog import DatasetEntry, load_catalog
+from satudata.catalog import DatasetEntry, get_entry, load_catalog
 from satudata.ops import notify_failure
 from satudata.periods import CRON
 
@@ -106,5 +106,13 @@ def build_dag(entry: DatasetEntry):
     return pipeline()
 
 
-for _entry in load_catalog():
+def _entries() -> list[DatasetEntry]:
+    # A worker running one task needs only that task's DAG: build just it.
+    wanted = get_parsing_context().dag_id
+    if wanted and (settings.catalog_dir() / f"{wanted}.yaml").exists():
+        return [get_entry(wanted)]
+    return load_catalog()
+
+
+for _entry in _entries():
     globals()[_entry.id] = build_dag(_entry)

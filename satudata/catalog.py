@@ -18,6 +18,11 @@ from satudata.periods import Schedule
 ColumnType = Literal["string", "int64", "float64", "date", "bool"]
 
 
+# libyaml's safe loader parses ~9x faster than the pure-Python one: the DAG factory reads
+# every catalog file at each parse.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class CatalogError(ValueError):
     """A catalog file is missing, unreadable or does not match the catalog schema."""
 
@@ -121,7 +126,7 @@ def _location(loc: tuple) -> str:
 def load_entry(path: Path) -> DatasetEntry:
     """Load one catalog file; errors name the file and the offending key."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path}: cannot read catalog file: {exc}") from exc
     if not isinstance(raw, dict):

@@ -66,3 +66,26 @@ def test_parsing_imports_no_heavy_libraries():
         capture_output=True, text=True, env=os.environ.copy(), check=True,
     )
     assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout
+
+
+def test_a_worker_parses_only_the_dag_it_runs(tmp_path):
+    import yaml
+
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    source = yaml.safe_load((REPO / "catalog" / "dpmptsp_izin_terbit_bulanan.yaml").read_text(encoding="utf-8"))
+    for suffix in ("a", "b"):
+        entry = {**source, "id": f"permits_{suffix}", "ckan": {**source["ckan"], "name": f"permits-{suffix}"}}
+        (catalog / f"permits_{suffix}.yaml").write_text(yaml.safe_dump(entry), encoding="utf-8")
+    code = (
+        "import sys; from airflow.dag_processing.dagbag import DagBag;"
+        "print(sorted(DagBag(dag_folder=sys.argv[1]).dags))"
+    )
+    env = {**os.environ, "SATUDATA_CATALOG_DIR": str(catalog)}
+
+    def dags(extra: dict) -> str:
+        return subprocess.run([sys.executable, "-c", code, str(REPO / "dags")], env={**env, **extra},
+                              capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+
+    assert dags({}) == "['permits_a', 'permits_b']"
+    assert dags({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": "permits_b"}) == "['permits_b']"
