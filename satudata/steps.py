@@ -46,7 +46,12 @@ def extract(entry: DatasetEntry, period: Period, run_id: str) -> str:
         return _extract_sql(entry, period, run_id)
     from satudata import sources
 
-    extracted = sources.READERS[entry.source.kind](entry, period, run_id)
+    try:
+        extracted = sources.READERS[entry.source.kind](entry, period, run_id)
+    except sources.SourceError as exc:
+        record(entry, period, run_id=run_id, status="quarantined", error=str(exc),
+               raw_file=str(exc.raw_manifest), quarantine_report=str(exc.quarantine_report))
+        raise
     path = sources.write_source_rows(extracted, entry, period)
     record(entry, period, run_id=run_id, source_rows=len(extracted.frame),
            raw_file=str(extracted.raw_manifest), status="extracted")
