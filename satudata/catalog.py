@@ -202,10 +202,18 @@ class DatasetEntry(_Strict):
         return settings.expectations_dir() / f"{self.id}.json"
 
 
-def _location(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+def _location(loc: tuple, raw: object) -> str:
+    """The YAML path of an error; tags pydantic inserts for a union (``source.rest``) are left out."""
+    out, node = "", raw
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
+        if isinstance(node, dict) and part not in node and i < len(loc) - 1:
+            continue  # a union tag, not a key of the file
+        out += f".{part}" if out else str(part)
+        node = node.get(part) if isinstance(node, dict) else None
     return out or "<top level>"
 
 
@@ -222,7 +230,7 @@ def load_entry(path: Path) -> DatasetEntry:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = _location(err["loc"])
+            key = _location(err["loc"], raw)
             if err["type"] == "extra_forbidden":
                 problems.append(f"unknown key '{key}'")
             elif err["type"] == "missing":
