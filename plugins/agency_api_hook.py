@@ -132,7 +132,7 @@ class AgencyApiHook(BaseHook):
                         answer.url, status,
                     )
                 if status == 404:
-                    raise AgencyApiError(f"{answer.url}: HTTP 404: no such endpoint", answer.url, status)
+                    raise AgencyApiError(f"{answer.url}: HTTP 404: not found", answer.url, status)
                 if status not in RETRY_STATUSES:
                     raise AgencyApiError(f"{answer.url}: HTTP {status}: {answer.text[:200]}", answer.url, status)
                 problem = f"HTTP {status}"
@@ -173,6 +173,15 @@ class AgencyApiHook(BaseHook):
                     if not cursor:
                         return
                 number += 1
+        finally:
+            session.close()
+
+    def fetch_file(self, path: str) -> tuple[str, bytes]:
+        """Download ``path`` under the base URL (an agency's export file); returns URL and bytes."""
+        session = self.get_conn()
+        try:
+            answer = self._get(session, f"{session.base_url}/{path.lstrip('/')}", {})
+            return answer.url, answer.content
         finally:
             session.close()
 

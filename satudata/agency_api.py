@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import re
 import sys
 import threading
 import time
@@ -28,6 +29,8 @@ MPP_USER, MPP_PASSWORD = "satudata", "mpp-kaltim-2026"
 LAPOR_TOKEN = "lapor-kaltim-demo-token"
 MPP_PATH = "/mpp/api/v1/kunjungan"
 LAPOR_PATH = "/lapor/api/v2/pengaduan"
+# The civil registry publishes its monthly export on a file server behind basic auth.
+DUKCAPIL_EXPORTS = "/ekspor/dukcapil/"
 FAULTS = {"429", "500", "503", "slow", "truncated", "401"}
 
 
@@ -113,6 +116,9 @@ class _Handler(BaseHTTPRequestHandler):
         if url.path == "/":
             self._json(200, {"apis": [MPP_PATH, LAPOR_PATH]})
             return
+        if url.path.startswith(DUKCAPIL_EXPORTS):
+            self._dukcapil_export(url.path[len(DUKCAPIL_EXPORTS):])
+            return
         if url.path not in (MPP_PATH, LAPOR_PATH):
             self._json(404, {"error": f"no endpoint {url.path}"})
             return
@@ -148,6 +154,21 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "truncated":
             body = body[: len(body) // 2]
         self._send(200, body)
+
+    def _dukcapil_export(self, name: str) -> None:
+        if not self._basic_auth_ok():
+            self._json(401, {"error": "authentication required"}, {"WWW-Authenticate": 'Basic realm="ekspor"'})
+            return
+        match = re.fullmatch(r"layanan_dukcapil_(\d{4})-(\d{2})\.csv", name)
+        if not match:
+            self._json(404, {"error": f"no export {name}"})
+            return
+        body = sample_agencies.dukcapil_export(date(int(match[1]), int(match[2]), 1))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/csv; charset=windows-1252")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _basic_auth_ok(self) -> bool:
         expected = base64.b64encode(f"{MPP_USER}:{MPP_PASSWORD}".encode()).decode()

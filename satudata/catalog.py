@@ -98,7 +98,7 @@ class RestSource(_Strict):
 
 
 class FileSource(_Strict):
-    """An export file (CSV or XLSX) dropped in the landing folder, one file per period."""
+    """An export file (CSV or XLSX), one per period, dropped in the landing folder or fetched over HTTP."""
 
     kind: Literal["file"]
     system: str = Field(description="Name of the agency system, recorded as provenance.")
@@ -106,6 +106,10 @@ class FileSource(_Strict):
     path: str = Field(
         pattern=r"^[^/].*\{period\}",
         description="Path under the landing folder with {period} for the period key, e.g. dukcapil/{period}.csv.",
+    )
+    conn_id: str | None = Field(
+        None,
+        description="Fetch the file over HTTP from this connection's base URL + path, not the landing folder.",
     )
     sheet: str | None = Field(None, description="XLSX sheet to read (default: the first).")
     number_format: Literal["indonesian", "plain"] = Field(
@@ -122,6 +126,8 @@ class FileSource(_Strict):
 
     @property
     def origin(self) -> str:
+        if self.conn_id:
+            return f"connection `{self.conn_id}`, file `{self.path}`"
         return f"landing file `{self.path}`"
 
     def file_for(self, period_key: str) -> str:

@@ -113,18 +113,30 @@ def extract_rest(entry: DatasetEntry, period: Period, run_id: str) -> Extracted:
 
 
 def extract_file(entry: DatasetEntry, period: Period, run_id: str) -> Extracted:
-    """Archive the period's export file from the landing folder, then read it."""
+    """Archive the period's export file (landing folder or HTTP), then read it."""
     source = entry.source
     assert isinstance(source, FileSource)
     relative = source.file_for(period.key)
-    landed = settings.landing_dir() / relative
     archive = RawArchive(_zone("raw", entry, period), {**_manifest(entry, period, run_id),
-                                                       "landing_file": relative})
-    if not landed.is_file():
-        raise _fail(entry, period, archive, f"no export file {relative} in the landing folder {settings.landing_dir()}",
-                    None)
-    body = landed.read_bytes()
-    path = archive.add(landed.name, body, landing_file=relative)
+                                                       "file": relative, "conn_id": source.conn_id})
+    if source.conn_id:
+        from agency_api_hook import AgencyApiError, AgencyApiHook
+
+        try:
+            url, body = AgencyApiHook(source.conn_id).fetch_file(relative)
+        except AgencyApiError as exc:
+            if exc.status in (401, 403, 404):
+                raise _fail(entry, period, archive, str(exc), None) from None
+            archive.close(status="failed", error=str(exc))
+            raise
+        path = archive.add(Path(relative).name, body, url=url)
+    else:
+        landed = settings.landing_dir() / relative
+        if not landed.is_file():
+            raise _fail(entry, period, archive,
+                        f"no export file {relative} in the landing folder {settings.landing_dir()}", None)
+        body = landed.read_bytes()
+        path = archive.add(landed.name, body, landing_file=relative)
     try:
         if source.format == "csv":
             frame = read_csv_bytes(body, source.fields, relative, source.number_format)

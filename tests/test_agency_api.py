@@ -79,7 +79,7 @@ def test_wrong_token_is_a_clear_401(agency_conns, monkeypatch):
 def test_unknown_endpoint_is_a_clear_404(agency_conns):
     from agency_api_hook import AgencyApiError
 
-    with pytest.raises(AgencyApiError, match="HTTP 404: no such endpoint"):
+    with pytest.raises(AgencyApiError, match="HTTP 404: not found"):
         list(hook("sp4n_lapor").iter_pages("/lapor/api/v9/nope", *LAPOR[1:]))
 
 
@@ -105,3 +105,34 @@ def test_retry_after_parsing():
     assert retry_after_seconds("3") == 3.0
     assert retry_after_seconds(None) is None
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+
+
+def test_export_file_fetched_over_http_is_archived_and_read(agency_conns, data_dir):
+    """A file source with a connection downloads the period's export (basic auth, retries)."""
+    from satudata.catalog import get_entry
+    from satudata.periods import Period
+    from satudata.sources import extract_file
+
+    entry = get_entry("dukcapil_dokumen_bulanan")
+    over_http = entry.model_copy(update={"source": entry.source.model_copy(update={
+        "conn_id": "mpp_antrean", "path": "ekspor/dukcapil/layanan_dukcapil_{period}.csv"})})
+    agency_conns.inject("503")
+    extracted = extract_file(over_http, Period("monthly", date(2026, 10, 1), date(2026, 11, 1)), "t")
+    manifest = json.loads(extracted.raw_manifest.read_text())
+    raw = extracted.raw_manifest.with_suffix("") / "layanan_dukcapil_2026-10.csv"
+    assert raw.read_bytes() == sample_agencies.dukcapil_export(date(2026, 10, 1))
+    assert manifest["files"][0]["url"].endswith("/ekspor/dukcapil/layanan_dukcapil_2026-10.csv")
+    assert len(extracted.frame) == len(sample_agencies.dukcapil_rows(date(2026, 10, 1)))
+    assert "NIK" not in extracted.frame.columns
+
+
+def test_missing_export_over_http_is_a_named_error(agency_conns, data_dir):
+    from satudata.catalog import get_entry
+    from satudata.periods import Period
+    from satudata.sources import SourceError, extract_file
+
+    entry = get_entry("dukcapil_dokumen_bulanan")
+    over_http = entry.model_copy(update={"source": entry.source.model_copy(update={
+        "conn_id": "mpp_antrean", "path": "ekspor/dukcapil/tidak_ada_{period}.csv"})})
+    with pytest.raises(SourceError, match=r"tidak_ada_2026-10.csv: HTTP 404: not found"):
+        extract_file(over_http, Period("monthly", date(2026, 10, 1), date(2026, 11, 1)), "t")
