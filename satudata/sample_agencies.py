@@ -251,6 +251,25 @@ def skm_workbook(rows: list[list], year: int, semester: int) -> bytes:
         ws.append(row)
     out = io.BytesIO()
     book.save(out)
+    return _fixed_timestamps(out.getvalue(), f"{year}-{6 if semester == 1 else 12:02d}-28T16:00:00Z")
+
+
+def _fixed_timestamps(xlsx: bytes, stamp: str) -> bytes:
+    """The same workbook with fixed zip and document times, so the export is byte-identical each time.
+
+    openpyxl stamps "modified" with the current time and zip entries with the current date.
+    """
+    import re
+    import zipfile
+
+    source, out = zipfile.ZipFile(io.BytesIO(xlsx)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), data)
+            target.writestr(zipfile.ZipInfo(info.filename, date_time=(2026, 1, 1, 0, 0, 0)), data,
+                            compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
