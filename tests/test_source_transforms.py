@@ -143,3 +143,60 @@ def test_krejcie_morgan_table(population, sample):
 def test_transforms_refuse_frames_without_their_columns():
     with pytest.raises(KeyError, match="Lama Proses"):
         dokumen_dukcapil_bulanan(pd.DataFrame({"Kode Wilayah": ["64.72"]}))
+
+
+def test_mpp_gate_blocks_rows_of_another_day():
+    from satudata.periods import Period
+    from satudata.quality import validate_frame
+
+    entry = get_entry("mpp_kunjungan_harian")
+    row = [date(2026, 10, 5), "64.72", "Kota Samarinda", "MPP-SMD", "MPP Kota Samarinda", "SAMSAT", "Bapenda",
+           "Pengesahan STNK", 4, 3, 15.0]
+    good = conform(pd.DataFrame([row], columns=entry.table.column_names), entry.table.columns)
+    day = Period("daily", date(2026, 10, 5), date(2026, 10, 6)).parameters()
+    assert validate_frame(good, entry.suite_path(), entry.id, day).success
+    late = good.copy()
+    late.loc[0, "tanggal"] = date(2026, 10, 6)
+    report = validate_frame(late, entry.suite_path(), entry.id, day)
+    assert not report.success
+    assert [e.column for e in report.expectations if not e.success] == ["tanggal"]
+
+
+def _staged(dataset: str, period):
+    """The dataset's staged frame for ``period``, made from the sample agency system's raw input."""
+    from satudata import sample_agencies
+    from transforms import get_transform
+    from transforms.readers import read_csv_bytes, read_records, read_xlsx_bytes
+
+    entry = get_entry(dataset)
+    source = entry.source
+    if dataset == "lapor_pengaduan_bulanan":
+        raw = read_records(sample_agencies.lapor_complaints(period.start), source.fields, "page")
+    elif dataset == "dukcapil_dokumen_bulanan":
+        raw = read_csv_bytes(sample_agencies.dukcapil_export(period.start), source.fields, "export.csv")
+    else:
+        book = sample_agencies.skm_export(period.year, 1 if period.month <= 6 else 2)
+        raw = read_xlsx_bytes(book, source.fields, "skm.xlsx", source.sheet)
+    return entry, conform(get_transform(entry.transform)(raw), entry.table.columns)
+
+
+@pytest.mark.parametrize(
+    "dataset, schedule, column, bad",
+    [("lapor_pengaduan_bulanan", "monthly", "bulan", 9),
+     ("dukcapil_dokumen_bulanan", "monthly", "kode_kabupaten_kota", "64.99"),
+     ("skm_ikm_semester", "semiannual", "nrr_u4_biaya_tarif", 4.2),
+     ("skm_ikm_semester", "semiannual", "semester", 2)],
+)
+def test_sample_period_passes_its_gate_and_a_bad_value_blocks(dataset, schedule, column, bad):
+    from satudata.periods import Period
+    from satudata.quality import validate_frame
+
+    period = (Period("monthly", date(2026, 10, 1), date(2026, 11, 1)) if schedule == "monthly"
+              else Period("semiannual", date(2026, 1, 1), date(2026, 7, 1)))
+    entry, staged = _staged(dataset, period)
+    report = validate_frame(staged, entry.suite_path(), entry.id, period.parameters())
+    assert report.success, report.failure_summary()
+    staged.loc[0, column] = bad
+    report = validate_frame(staged, entry.suite_path(), entry.id, period.parameters())
+    assert not report.success
+    assert column in {e.column for e in report.expectations if not e.success}
