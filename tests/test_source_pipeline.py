@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -261,23 +261,49 @@ def test_bad_api_answer_is_quarantined_and_nothing_is_published(zone, monkeypatc
     assert package(zone, LAPOR) == before
 
 
+def backfill_intervals(dataset: str, first: datetime, last: datetime) -> list[tuple[datetime, datetime]]:
+    """The data intervals ``airflow backfill create --run-backwards`` would run, newest first."""
+    from airflow.models.backfill import _get_info_list
+    from airflow.models.serialized_dag import SerializedDagModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        dag = session.scalar(SerializedDagModel.latest_item_select_object(dataset)).dag
+    infos = _get_info_list(from_date=first, to_date=last, reverse=True, dag=dag)
+    return [(i.data_interval.start, i.data_interval.end) for i in infos]
+
+
 def test_backfill_of_three_periods_gives_the_files_of_three_scheduled_runs(zone, tmp_path, monkeypatch):
-    """Months run in schedule order in one zone and backfilled newest-first in another: same files."""
-    logical_dates = [datetime(2026, m, 5, tzinfo=UTC) for m in (7, 8, 9)]
+    """Three months run in schedule order in one zone, and backfilled newest-first in another: same files.
+
+    The backfill runs exactly the intervals Airflow's own backfill planner gives for those months.
+    """
+    from zoneinfo import ZoneInfo
+
+    wita = ZoneInfo("Asia/Makassar")
+    scheduled_order = [datetime(2026, m, 5, tzinfo=UTC) for m in (7, 8, 9)]  # June, July, August
     zones = {}
-    for name, order in (("scheduled", logical_dates), ("backfill", list(reversed(logical_dates)))):
-        data = tmp_path / name
-        monkeypatch.setenv("SATUDATA_DATA_DIR", str(data))
-        for logical_date in order:
-            run = run_dag(LAPOR, logical_date)
-            assert str(run.state) == "success", task_states(run)
-        zones[name] = data
+    monkeypatch.setenv("SATUDATA_DATA_DIR", str(tmp_path / "scheduled"))
+    ran = []
+    for logical_date in scheduled_order:
+        run = run_dag(LAPOR, logical_date)
+        assert str(run.state) == "success", task_states(run)
+        ran.append((run.data_interval_start, run.data_interval_end))
+    zones["scheduled"] = tmp_path / "scheduled"
+
+    planned = backfill_intervals(LAPOR, datetime(2026, 6, 1, tzinfo=wita), datetime(2026, 8, 1, tzinfo=wita))
+    assert planned == list(reversed(ran))  # the same three intervals, newest first
+    monkeypatch.setenv("SATUDATA_DATA_DIR", str(tmp_path / "backfill"))
+    for start, end in planned:
+        run = run_dag(LAPOR, end + timedelta(days=4))
+        assert str(run.state) == "success", task_states(run)
+        assert (run.data_interval_start, run.data_interval_end) == (start, end)
+    zones["backfill"] = tmp_path / "backfill"
 
     def outputs(data: Path) -> dict[str, bytes]:
         files = sorted((data / "curated" / LAPOR).glob("*.parquet")) + sorted((data / "published" / LAPOR).iterdir())
         return {f"{p.parent.parent.name}/{p.name}": p.read_bytes() for p in files}
 
     scheduled, backfill = outputs(zones["scheduled"]), outputs(zones["backfill"])
-    assert sorted(scheduled) == sorted(backfill)
     assert {"curated/2026-06.parquet", "curated/2026-07.parquet", "curated/2026-08.parquet"} <= set(scheduled)
     assert scheduled == backfill
