@@ -150,6 +150,14 @@ def test_disdukcapil_windows_1252_export(zone):
     landed = zone["data"] / "landing" / "dukcapil" / "layanan_dukcapil_2026-10.csv"
     assert raw.read_bytes() == landed.read_bytes()  # archived byte for byte
     text = assert_published_matches_portal(zone, DUKCAPIL, record["rows"])
+    # Past the raw zone only the declared fields exist: no NIK, no names.
+    import pyarrow.parquet as pq
+
+    staged_source = zone["data"] / "staging" / DUKCAPIL / "2026-10" / "source-rows.parquet"
+    declared = [f.name for f in get_entry(DUKCAPIL).source.fields]
+    assert pq.read_schema(staged_source).names == declared
+    niks = {r[1] for r in sample_agencies.dukcapil_rows(date(2026, 10, 1))}
+    assert not set(pq.read_table(staged_source).to_pandas().astype(str).stack()) & niks
     rows = sample_agencies.dukcapil_rows(date(2026, 10, 1))
     ktp_samarinda = sum(1 for r in rows if r[3] == "64.72" and r[5] == "KTP-el")
     line = next(x for x in text.splitlines() if ",64.72," in x and ",KTP-el," in x)
