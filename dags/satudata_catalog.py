@@ -31,7 +31,7 @@ def _doc(entry: DatasetEntry) -> str:
     )
     return (
         f"# {entry.ckan.title}\n\n{entry.ckan.notes}\n\n"
-        f"**Source:** {entry.source.system} (connection `{entry.source.conn_id}`)  \n"
+        f"**Source:** {entry.source.system} ({entry.source.origin})  \n"
         f"**Portal dataset:** `{entry.ckan.name}` of `{entry.ckan.organization.name}`  \n"
         f"**Quality gate:** `expectations/{entry.id}.json`: a critical failure stops the run "
         "before anything is published.\n\n"
@@ -63,9 +63,16 @@ def build_dag(entry: DatasetEntry):
     def pipeline():
         @task
         def extract(data_interval_start=None, data_interval_end=None, run_id=None) -> str:
-            from satudata import steps
+            from airflow.sdk.exceptions import AirflowFailException
 
-            return steps.extract(*period(data_interval_start, data_interval_end), run_id)
+            from satudata import steps
+            from satudata.sources import SourceError
+
+            try:
+                return steps.extract(*period(data_interval_start, data_interval_end), run_id)
+            except SourceError as exc:
+                # Unreadable or refused input does not get better by retrying; it is quarantined.
+                raise AirflowFailException(str(exc)) from exc
 
         @task
         def transform(raw_path: str, data_interval_start=None, data_interval_end=None) -> str:

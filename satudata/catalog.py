@@ -7,7 +7,7 @@ registry, so a typo in a catalog file is an error with the file and key, never a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -45,6 +45,103 @@ class SqlSource(_Strict):
         if ":start" not in query or ":end" not in query:
             raise ValueError("the query must use the :start and :end bind parameters")
         return query
+
+    @property
+    def origin(self) -> str:
+        return f"connection `{self.conn_id}`"
+
+
+class SourceField(_Strict):
+    """A field the source must deliver; fields not declared are dropped when the input is read."""
+
+    name: str = Field(description="Column header (file) or record key (API) exactly as the source spells it.")
+    type: Literal["string", "int64", "float64", "date"]
+    required: bool = Field(True, description="An empty value is an error when true.")
+
+
+class PagePagination(_Strict):
+    """Numbered pages: ``?page=1&per_page=100`` until a page comes back short or empty."""
+
+    style: Literal["page"]
+    page_param: str = "page"
+    size_param: str = "per_page"
+    page_size: int = Field(100, ge=1, le=10_000)
+
+
+class CursorPagination(_Strict):
+    """Opaque cursors: each answer names the cursor of the next page, none on the last page."""
+
+    style: Literal["cursor"]
+    cursor_param: str = "cursor"
+    next_cursor_key: str = Field("next_cursor", description="Key of the answer holding the next cursor.")
+    size_param: str = "limit"
+    page_size: int = Field(100, ge=1, le=10_000)
+
+
+class IntervalParams(_Strict):
+    """Query parameters that bound a request to the run's interval (ISO dates, end exclusive)."""
+
+    start: str
+    end: str
+
+
+class RestSource(_Strict):
+    """Records read from an agency JSON API, page by page, for the run's data interval."""
+
+    kind: Literal["rest"]
+    system: str = Field(description="Name of the agency system, recorded as provenance.")
+    conn_id: str = Field(description="Airflow connection: host = API base URL; login/password or token.")
+    endpoint: str = Field(pattern=r"^/", description="Path under the connection's base URL.")
+    interval_params: IntervalParams
+    pagination: Annotated[PagePagination | CursorPagination, Field(discriminator="style")]
+    records_key: str = Field(description="Key of the answer holding the list of records.")
+    fields: list[SourceField] = Field(min_length=1)
+
+    @property
+    def origin(self) -> str:
+        return f"connection `{self.conn_id}`, `{self.endpoint}`"
+
+
+class FileSource(_Strict):
+    """An export file (CSV or XLSX), one per period, dropped in the landing folder or fetched over HTTP."""
+
+    kind: Literal["file"]
+    system: str = Field(description="Name of the agency system, recorded as provenance.")
+    format: Literal["csv", "xlsx"]
+    path: str = Field(
+        pattern=r"^[^/].*\{period\}",
+        description="Path under the landing folder with {period} for the period key, e.g. dukcapil/{period}.csv.",
+    )
+    conn_id: str | None = Field(
+        None,
+        description="Fetch the file over HTTP from this connection's base URL + path, not the landing folder.",
+    )
+    sheet: str | None = Field(None, description="XLSX sheet to read (default: the first).")
+    number_format: Literal["indonesian", "plain"] = Field(
+        "indonesian", description="indonesian: 1.234,5 (thousands dot, decimal comma); plain: 1234.5."
+    )
+    fields: list[SourceField] = Field(min_length=1)
+
+    @field_validator("path")
+    @classmethod
+    def _stays_in_landing(cls, path: str) -> str:
+        if ".." in Path(path).parts:
+            raise ValueError("the path must stay inside the landing folder")
+        return path
+
+    @property
+    def origin(self) -> str:
+        if self.conn_id:
+            return f"connection `{self.conn_id}`, file `{self.path}`"
+        return f"landing file `{self.path}`"
+
+    def file_for(self, period_key: str) -> str:
+        return self.path.replace("{period}", period_key)
+
+
+Source = Annotated[SqlSource | RestSource | FileSource, Field(discriminator="kind")]
+
+
 
 
 class Column(_Strict):
@@ -94,7 +191,7 @@ class CkanMetadata(_Strict):
 class DatasetEntry(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     schedule: Schedule
-    source: SqlSource
+    source: Source
     transform: str = Field(description="Name of a function in transforms.REGISTRY.")
     period_columns: dict[str, str] = Field(
         description="How a row names its period, e.g. {year: tahun, month: bulan}."
@@ -116,10 +213,18 @@ class DatasetEntry(_Strict):
         return settings.expectations_dir() / f"{self.id}.json"
 
 
-def _location(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+def _location(loc: tuple, raw: object) -> str:
+    """The YAML path of an error; tags pydantic inserts for a union (``source.rest``) are left out."""
+    out, node = "", raw
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            continue
+        if isinstance(node, dict) and part not in node and i < len(loc) - 1:
+            continue  # a union tag, not a key of the file
+        out += f".{part}" if out else str(part)
+        node = node.get(part) if isinstance(node, dict) else None
     return out or "<top level>"
 
 
@@ -136,7 +241,7 @@ def load_entry(path: Path) -> DatasetEntry:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            key = _location(err["loc"])
+            key = _location(err["loc"], raw)
             if err["type"] == "extra_forbidden":
                 problems.append(f"unknown key '{key}'")
             elif err["type"] == "missing":

@@ -1,17 +1,21 @@
 """``make demo``: run every catalog DAG once for its latest complete period and summarise.
 
 Publishes to the portal of ``AIRFLOW_CONN_CKAN_DEFAULT`` when it is set; otherwise starts the
-project's local CKAN (devstack/ckanstack.py) and publishes there.
+project's local CKAN (devstack/ckanstack.py) and publishes there. The sample agency systems
+come up too: the SQLite licensing database, the local agency API server (started here and
+stopped by its PID at the end) and the export files dropped into the landing folder.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from satudata import settings
 
@@ -33,6 +37,50 @@ def ckan_connection(portal: dict) -> str:
     return json.dumps({"conn_type": "ckan", "host": portal["url"], "password": portal["api_token"]})
 
 
+def start_agency_api() -> subprocess.Popen:
+    """Start the local agency API server on a free loopback port; connections point at it."""
+    from satudata.sample_agencies import api_connections
+
+    proc = subprocess.Popen([sys.executable, "-m", "satudata.agency_api", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline() if proc.stdout else ""
+    if not line:
+        proc.wait(timeout=10)
+        raise SystemExit(f"the agency API server did not start (exit {proc.returncode})")
+    url = json.loads(line)["url"]
+    print(f"Agency API server (PID {proc.pid}) at {url}", file=sys.stderr)
+    os.environ.update(api_connections(url))
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a process this demo started, by its PID."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def land_exports(today: date) -> None:
+    """Drop the Disdukcapil and SKM exports of the recent periods into the landing folder."""
+    from satudata.sample_agencies import write_exports
+
+    months, month = [], today.replace(day=1)
+    for _ in range(3):
+        month = (month - timedelta(days=1)).replace(day=1)
+        months.append(month)
+    semester = (today.year, 1 if today.month <= 6 else 2)
+    semesters = []
+    for _ in range(2):
+        semester = (semester[0], 1) if semester[1] == 2 else (semester[0] - 1, 2)
+        semesters.append(semester)
+    written = write_exports(settings.landing_dir(), months, semesters)
+    print(f"Landed {len(written)} export files in {settings.landing_dir()}", file=sys.stderr)
+
+
 def prepare_environment() -> None:
     """Set the Airflow environment, the sample source and the CKAN connection."""
     for key, value in settings.airflow_environment().items():
@@ -40,6 +88,7 @@ def prepare_environment() -> None:
     from satudata.sample_sources import ensure_licensing_sqlite
 
     ensure_licensing_sqlite(settings.sample_licensing_db())
+    land_exports(datetime.now(ZoneInfo(settings.TIMEZONE)).date())
     if os.environ.get("AIRFLOW_CONN_CKAN_DEFAULT"):
         print("Publishing to the portal of AIRFLOW_CONN_CKAN_DEFAULT", file=sys.stderr)
     else:
@@ -92,6 +141,10 @@ def print_summary(rows: list[dict]) -> None:
 
 def main() -> int:
     prepare_environment()
-    rows = run_all()
+    api = start_agency_api()
+    try:
+        rows = run_all()
+    finally:
+        stop(api)
     print_summary(rows)
     return 0 if all(r["state"] == "success" for r in rows) else 1

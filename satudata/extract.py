@@ -67,3 +67,60 @@ def archive_chunks(chunks: Iterable[pd.DataFrame], raw_dir: Path, manifest: dict
     log.info("archived %d raw rows from %s to %s (sha256 %s)", rows, manifest.get("source"), path,
              manifest["sha256"][:12])
     return path
+
+
+class RawArchive:
+    """One extraction's payloads, stored byte for byte in a new directory of the raw zone.
+
+    Files are created exclusively (never overwritten); ``close`` writes the manifest with each
+    file's sha256 next to the directory.
+    """
+
+    def __init__(self, raw_dir: Path, manifest: dict[str, Any]) -> None:
+        raw_dir.mkdir(parents=True, exist_ok=True)
+        self.stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        self.directory = raw_dir / f"extract-{self.stamp}"
+        self.directory.mkdir()
+        self.manifest = {**manifest, "extracted_at": self.stamp, "files": []}
+
+    def add(self, name: str, body: bytes, **facts: Any) -> Path:
+        """Store ``body`` unchanged as ``name`` and record its sha256."""
+        path = self.directory / name
+        with path.open("xb") as fh:
+            fh.write(body)
+        self.manifest["files"].append(
+            {"name": name, "bytes": len(body), "sha256": hashlib.sha256(body).hexdigest(), **facts}
+        )
+        return path
+
+    def close(self, **facts: Any) -> Path:
+        """Write the manifest (``extract-<utc>.json``) and return its path."""
+        self.manifest.update(facts)
+        path = self.directory.with_suffix(".json")
+        with path.open("x", encoding="utf-8") as fh:
+            fh.write(json.dumps(self.manifest, indent=2, default=str))
+        log.info("archived %d raw file(s) from %s in %s", len(self.manifest["files"]),
+                 self.manifest.get("source"), self.directory)
+        return path
+
+
+def quarantine(quarantine_dir: Path, report: dict[str, Any], offending: Path | None = None) -> Path:
+    """Copy the input that failed to parse into quarantine with an error report next to it.
+
+    The raw archive keeps its own copy; the quarantine copy is what a data steward inspects,
+    fixes with the agency and deletes. Returns the path of the report.
+    """
+    import shutil
+
+    quarantine_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    report = {**report, "quarantined_at": stamp}
+    if offending is not None:
+        copy = quarantine_dir / f"{stamp}-{offending.name}"
+        shutil.copy2(offending, copy)
+        report["quarantined_file"] = str(copy)
+        report["sha256"] = sha256_of(copy)
+    path = quarantine_dir / f"{stamp}-{offending.name if offending else 'request'}.error.json"
+    path.write_text(json.dumps(report, indent=2, default=str, ensure_ascii=False), encoding="utf-8")
+    log.error("quarantined %s: %s", offending or "request", report.get("error"))
+    return path

@@ -70,3 +70,23 @@ def airflow_environment() -> dict[str, str]:
         ),
     }
     return {key: os.environ.get(key, value) for key, value in defaults.items()}
+
+
+def landing_dir() -> Path:
+    """Where agencies drop their file exports (CSV, XLSX), one file per period."""
+    return _path("SATUDATA_LANDING_DIR", data_dir() / "landing")
+
+
+def api_timeout_seconds() -> float:
+    """Connect/read timeout of each agency API request."""
+    return float(os.environ.get("SATUDATA_API_TIMEOUT_SECONDS", "30"))
+
+
+def api_retries() -> int:
+    """Retries of an agency API request after a connection error, timeout, 429 or 5xx."""
+    return int(os.environ.get("SATUDATA_API_RETRIES", "5"))
+
+
+def api_backoff_seconds() -> float:
+    """First backoff of an agency API retry; doubles each time, plus jitter."""
+    return float(os.environ.get("SATUDATA_API_BACKOFF_SECONDS", "1"))

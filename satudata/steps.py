@@ -41,7 +41,24 @@ def record(entry: DatasetEntry, period: Period, **facts: Any) -> dict[str, Any]:
 
 
 def extract(entry: DatasetEntry, period: Period, run_id: str) -> str:
-    """Read the source rows of ``period`` and archive them unchanged in the raw zone."""
+    """Read the source rows of ``period`` and archive the raw input unchanged in the raw zone."""
+    if entry.source.kind == "sql":
+        return _extract_sql(entry, period, run_id)
+    from satudata import sources
+
+    try:
+        extracted = sources.READERS[entry.source.kind](entry, period, run_id)
+    except sources.SourceError as exc:
+        record(entry, period, run_id=run_id, status="quarantined", error=str(exc),
+               raw_file=str(exc.raw_manifest), quarantine_report=str(exc.quarantine_report))
+        raise
+    path = sources.write_source_rows(extracted, entry, period)
+    record(entry, period, run_id=run_id, source_rows=len(extracted.frame),
+           raw_file=str(extracted.raw_manifest), status="extracted")
+    return str(path)
+
+
+def _extract_sql(entry: DatasetEntry, period: Period, run_id: str) -> str:
     from agency_sql_hook import AgencySqlHook
 
     from satudata.extract import archive_chunks

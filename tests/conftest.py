@@ -109,3 +109,29 @@ def data_dir(tmp_path, monkeypatch) -> Path:
 
 def sqlite_conn(path: Path) -> str:
     return json.dumps({"conn_type": "sqlite", "host": str(path)})
+
+
+@pytest.fixture(scope="session")
+def agency_api():
+    """The local server playing the MPP and SP4N-LAPOR! APIs, in a thread of the test process."""
+    from satudata.agency_api import AgencyApiServer
+
+    server = AgencyApiServer(slow_seconds=2.0).start_in_thread()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def agency_conns(agency_api, monkeypatch):
+    """Connections of both agency APIs pointing at the local server; short timeouts and backoff."""
+    from satudata.sample_agencies import api_connections
+
+    for key, value in api_connections(agency_api.url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("SATUDATA_API_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("SATUDATA_API_BACKOFF_SECONDS", "0.05")
+    agency_api.faults.clear()
+    agency_api.requests_seen.clear()
+    yield agency_api
+    agency_api.faults.clear()

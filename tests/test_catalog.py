@@ -23,9 +23,16 @@ def permits() -> dict:
 
 
 def test_bundled_catalog_loads():
-    entries = load_catalog()
-    assert [e.id for e in entries] == ["dpmptsp_izin_terbit_bulanan"]
-    entry = entries[0]
+    entries = {e.id: e for e in load_catalog()}
+    assert {k: e.source.kind for k, e in entries.items()} == {
+        "dpmptsp_izin_terbit_bulanan": "sql",
+        "dukcapil_dokumen_bulanan": "file",
+        "lapor_pengaduan_bulanan": "rest",
+        "mpp_kunjungan_harian": "rest",
+        "skm_ikm_semester": "file",
+    }
+    assert all(c.description for e in entries.values() for c in e.table.columns)
+    entry = entries["dpmptsp_izin_terbit_bulanan"]
     assert entry.table.primary_key == ["tahun", "bulan", "kode_kabupaten_kota", "kode_jenis_izin"]
     assert all(c.description for c in entry.table.columns)
     assert entry.ckan.license_id == "cc-by"
@@ -75,3 +82,41 @@ def test_unparseable_yaml_names_file(tmp_path):
     path.write_text("id: [unclosed\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="broken.yaml: cannot read"):
         load_entry(path)
+
+
+LAPOR = REPO / "catalog" / "lapor_pengaduan_bulanan.yaml"
+DUKCAPIL = REPO / "catalog" / "dukcapil_dokumen_bulanan.yaml"
+
+
+def test_unknown_source_kind_is_rejected(tmp_path, permits):
+    permits["source"]["kind"] = "ftp"
+    with pytest.raises(CatalogError, match=r"key 'source'.*'sql', 'rest', 'file'"):
+        load_entry(_write(tmp_path, permits))
+
+
+def test_rest_pagination_typo_names_the_key(tmp_path):
+    data = yaml.safe_load(LAPOR.read_text(encoding="utf-8"))
+    data["source"]["pagination"]["cursor_parm"] = "c"
+    with pytest.raises(CatalogError, match=r"unknown key 'source\.pagination\.cursor_parm'"):
+        load_entry(_write(tmp_path, data, name="lapor_pengaduan_bulanan"))
+
+
+def test_rest_pagination_style_must_be_known(tmp_path):
+    data = yaml.safe_load(LAPOR.read_text(encoding="utf-8"))
+    data["source"]["pagination"] = {"style": "offset"}
+    with pytest.raises(CatalogError, match="pagination"):
+        load_entry(_write(tmp_path, data, name="lapor_pengaduan_bulanan"))
+
+
+@pytest.mark.parametrize("path", ["dukcapil/layanan.csv", "../secrets/{period}.csv", "/etc/{period}.csv"])
+def test_file_path_is_per_period_and_inside_the_landing_folder(tmp_path, path):
+    data = yaml.safe_load(DUKCAPIL.read_text(encoding="utf-8"))
+    data["source"]["path"] = path
+    with pytest.raises(CatalogError, match=r"key 'source\.path'"):
+        load_entry(_write(tmp_path, data, name="dukcapil_dokumen_bulanan"))
+
+
+def test_file_source_names_the_period_file():
+    entry = load_entry(DUKCAPIL)
+    assert entry.source.file_for("2026-10") == "dukcapil/layanan_dukcapil_2026-10.csv"
+    assert [f.name for f in entry.source.fields if f.name == "NIK"] == []  # NIK is never read

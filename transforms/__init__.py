@@ -12,6 +12,10 @@ from typing import Any
 
 REGISTRY: dict[str, tuple[str, str]] = {
     "izin_terbit_bulanan": ("transforms.izin", "izin_terbit_bulanan"),
+    "kunjungan_mpp_harian": ("transforms.mpp", "kunjungan_mpp_harian"),
+    "pengaduan_lapor_bulanan": ("transforms.lapor", "pengaduan_lapor_bulanan"),
+    "dokumen_dukcapil_bulanan": ("transforms.dukcapil", "dokumen_dukcapil_bulanan"),
+    "ikm_per_unit": ("transforms.ikm", "ikm_per_unit"),
 }
 
 

@@ -17,3 +17,14 @@ KABUPATEN_KOTA: dict[str, str] = {
     "64.72": "Kota Samarinda",
     "64.74": "Kota Bontang",
 }
+
+# Service units that run the SKM survey, with the number of people each serves per semester
+# (the population of the Krejcie-Morgan sample size).
+SKM_UNIT_LAYANAN: dict[str, tuple[str, int]] = {
+    "DPMPTSP": ("Dinas Penanaman Modal dan PTSP Provinsi Kalimantan Timur", 12_500),
+    "SAMSAT-SMD": ("UPTD PPRD Samarinda (SAMSAT)", 150_000),
+    "RSUD-AWS": ("RSUD Abdul Wahab Sjahranie", 48_000),
+    "DISNAKERTRANS": ("Dinas Tenaga Kerja dan Transmigrasi", 1_200),
+    "BKD": ("Badan Kepegawaian Daerah", 900),
+    "DISHUB-UPT": ("UPT Pengujian Kendaraan Bermotor Dinas Perhubungan", 600),
+}

@@ -1,0 +1,259 @@
+"""Readers for agency exports and API records: bytes or records -> typed DataFrame.
+
+Agency exports come from spreadsheets: UTF-8 with or without BOM or Windows-1252, `,` `;` or
+tab separated, Indonesian numbers ("1.234,5") and dates ("7 Maret 2024"), and XLSX files with
+title rows above the header. Every reader keeps only the declared fields (so personal columns
+such as NIK stop here) and fails with a SourceParseError naming the file, row and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any, Protocol
+
+import pandas as pd
+
+
+class FieldSpec(Protocol):
+    name: str
+    type: str
+    required: bool
+
+
+class SourceParseError(ValueError):
+    """Input that cannot be read as declared; names the file, row and column where it broke."""
+
+    def __init__(self, file: str, message: str, row: int | None = None, column: str | None = None) -> None:
+        self.file, self.row, self.column, self.detail = file, row, column, message
+        where = "".join([f", row {row}" if row is not None else "", f", column '{column}'" if column else ""])
+        super().__init__(f"{file}{where}: {message}")
+
+
+BULAN = {
+    "januari": 1, "februari": 2, "maret": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
+    "agustus": 8, "september": 9, "oktober": 10, "november": 11, "desember": 12,
+    # Abbreviations used in exports ("7 Agu 2024", "7 Des 2024").
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "agu": 8, "agt": 8, "ags": 8,
+    "sep": 9, "okt": 10, "nov": 11, "des": 12,
+}
+_ID_DATE = re.compile(r"^(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})$")
+_DMY = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
+_ID_NUMBER = re.compile(r"^-?\d{1,3}(\.\d{3})*(,\d+)?$|^-?\d+(,\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
+
+
+def detect_encoding(data: bytes, file: str = "input") -> str:
+    """UTF-8 with BOM, UTF-8 or Windows-1252, in that order; undecodable bytes are an error."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        data.decode("cp1252")
+        return "cp1252"
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise SourceParseError(
+            file, f"byte 0x{data[exc.start]:02x} at offset {exc.start} is neither UTF-8 nor Windows-1252", row=line
+        ) from None
+
+
+def detect_delimiter(text: str) -> str:
+    """The separator of a CSV text: `;`, `,` or tab, whichever splits the header consistently."""
+    lines = [line for line in text.splitlines()[:20] if line.strip()]
+    if not lines:
+        return ","
+    best, best_score = ",", -1
+    for sep in (";", ",", "\t"):
+        counts = [len(next(csv.reader([line], delimiter=sep))) for line in lines]
+        if counts[0] < 2:
+            continue
+        score = sum(1 for c in counts if c == counts[0]) * 100 + counts[0]
+        if score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def parse_id_number(text: str) -> float:
+    """A number written the Indonesian way ("1.234,5", "12", "0,75"); ValueError otherwise."""
+    value = text.strip().replace(" ", "")
+    if not _ID_NUMBER.match(value):
+        raise ValueError(f"{text!r} is not a number (expected e.g. 1.234,5)")
+    return float(value.replace(".", "").replace(",", "."))
+
+
+def parse_id_date(text: str) -> date:
+    """A date as "7 Maret 2024", "07/03/2024" (day first) or ISO "2024-03-07[T...]"."""
+    value = text.strip()
+    match = _ID_DATE.match(value)
+    if match:
+        day, month_name, year = match.groups()
+        month = BULAN.get(month_name.lower())
+        if month is None:
+            raise ValueError(f"{text!r}: unknown month name {month_name!r}")
+        return date(int(year), month, int(day))
+    match = _DMY.match(value)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        return date(year, month, day)
+    try:
+        # ISO timestamps keep their local calendar date (agency systems answer in WITA).
+        return datetime.fromisoformat(value).date()
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (expected e.g. 7 Maret 2024 or 2024-03-07)") from None
+
+
+def _convert(value: Any, kind: str, number_format: str) -> Any:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+    if kind == "string":
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))
+        return str(value)
+    if kind in ("int64", "float64"):
+        if isinstance(value, bool):
+            raise ValueError(f"{value!r} is not a number")
+        if isinstance(value, int | float):
+            number = float(value)
+        elif number_format == "indonesian":
+            number = parse_id_number(value)
+        elif _PLAIN_NUMBER.match(value):
+            number = float(value)
+        else:
+            raise ValueError(f"{value!r} is not a number")
+        if kind == "int64":
+            if not number.is_integer():
+                raise ValueError(f"{value!r} is not a whole number")
+            return int(number)
+        return number
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        return parse_id_date(str(value))
+    raise ValueError(f"unsupported field type {kind!r}")
+
+
+def typed_frame(
+    rows: Sequence[Sequence[Any]] | Iterable[dict[str, Any]],
+    header: Sequence[str] | None,
+    fields: Sequence[FieldSpec],
+    file: str,
+    first_row_number: int,
+    number_format: str = "plain",
+    row_numbers: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Keep the declared fields of ``rows`` and convert them; errors name file, row and column.
+
+    ``rows`` are sequences matching ``header``, or mappings (JSON records) when ``header`` is
+    None. ``first_row_number`` is how the source numbers the first row (line, sheet row, record).
+    """
+    if header is not None:
+        present = [h.strip() if isinstance(h, str) else h for h in header]
+        missing = [f.name for f in fields if f.name not in present]
+        if missing:
+            raise SourceParseError(
+                file, f"missing column(s) {missing}; the header has {[h for h in present if h]}",
+                row=first_row_number - 1, column=missing[0],
+            )
+        index = {f.name: present.index(f.name) for f in fields}
+    columns: dict[str, list[Any]] = {f.name: [] for f in fields}
+    for offset, row in enumerate(rows):
+        number = row_numbers[offset] if row_numbers is not None else first_row_number + offset
+        if header is None:
+            if not isinstance(row, dict):
+                raise SourceParseError(file, f"record is a {type(row).__name__}, not an object", row=number)
+            missing = [f.name for f in fields if f.required and f.name not in row]
+            if missing:
+                raise SourceParseError(file, f"record lacks field(s) {missing}", row=number, column=missing[0])
+        for f in fields:
+            if header is None:
+                raw = row.get(f.name)
+            else:
+                i = index[f.name]
+                raw = row[i] if i < len(row) else None
+            try:
+                value = _convert(raw, f.type, number_format)
+            except ValueError as exc:
+                raise SourceParseError(file, str(exc), row=number, column=f.name) from None
+            if value is None and f.required:
+                raise SourceParseError(file, "required value is empty", row=number, column=f.name)
+            columns[f.name].append(value)
+    return pd.DataFrame({name: pd.Series(values, dtype="object") for name, values in columns.items()})
+
+
+def read_csv_bytes(data: bytes, fields: Sequence[FieldSpec], file: str,
+                   number_format: str = "indonesian") -> pd.DataFrame:
+    """Read an agency CSV export (encoding and separator detected) into the declared fields."""
+    if not data.strip():
+        raise SourceParseError(file, "the file is empty")
+    text = data.decode(detect_encoding(data, file))
+    sep = detect_delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header = next(reader)
+    rows, numbers = [], []
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            rows.append(row)
+            numbers.append(reader.line_num)  # the file's line, as an editor shows it
+    if not rows:
+        raise SourceParseError(file, "the file has a header but no data rows", row=1)
+    return typed_frame(rows, header, fields, file, 2, number_format, row_numbers=numbers)
+
+
+def read_xlsx_bytes(data: bytes, fields: Sequence[FieldSpec], file: str, sheet: str | None = None,
+                    number_format: str = "indonesian") -> pd.DataFrame:
+    """Read an XLSX export whose header may sit below title rows; rows are numbered as in Excel."""
+    from openpyxl import load_workbook
+
+    if not data:
+        raise SourceParseError(file, "the file is empty")
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for broken files
+        raise SourceParseError(file, f"not a readable XLSX workbook: {exc}") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise SourceParseError(file, f"no sheet {sheet!r}; sheets: {book.sheetnames}")
+        ws = book[sheet] if sheet else book.worksheets[0]
+        values = [list(r) for r in ws.iter_rows(values_only=True)]
+    finally:
+        book.close()
+    wanted = {f.name for f in fields}
+    header_at = None
+    best = 0
+    # The header is the first row naming the most declared fields (title rows name none).
+    for i, row in enumerate(values[:30]):
+        names = {c.strip() for c in row if isinstance(c, str)}
+        hits = len(wanted & names)
+        if hits > best:
+            header_at, best = i, hits
+    if header_at is None:
+        raise SourceParseError(file, f"no header row naming any of {sorted(wanted)} in the first 30 rows")
+    header = [c.strip() if isinstance(c, str) else "" for c in values[header_at]]
+    # Excel numbers rows from 1; blank rows are skipped but errors keep the sheet's row number.
+    numbered = [(i + 1, r) for i, r in enumerate(values) if i > header_at and any(c not in (None, "") for c in r)]
+    if not numbered:
+        raise SourceParseError(file, "the sheet has a header but no data rows", row=header_at + 1)
+    frame = typed_frame([r for _, r in numbered], header, fields, file, header_at + 2, number_format,
+                        row_numbers=[n for n, _ in numbered])
+    return frame
+
+
+def read_records(records: Any, fields: Sequence[FieldSpec], file: str, first_record: int = 1) -> pd.DataFrame:
+    """Keep and type the declared fields of JSON records (ISO dates, `.` decimals)."""
+    if not isinstance(records, list):
+        raise SourceParseError(file, f"expected a list of records, got {type(records).__name__}")
+    return typed_frame(records, None, fields, file, first_row_number=first_record, number_format="plain")
