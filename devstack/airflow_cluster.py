@@ -27,6 +27,7 @@ import urllib.request
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -160,6 +161,7 @@ def run_cluster(args: argparse.Namespace) -> dict:
     os.environ["SATUDATA_DATA_DIR"] = str(Path(args.data_dir).resolve())
     from satudata import settings
     from satudata.catalog import load_catalog
+    from satudata.demo import land_exports, start_agency_api, stop
     from satudata.sample_sources import ensure_licensing_sqlite
 
     run_dir = Path(args.run_dir).resolve()
@@ -170,8 +172,15 @@ def run_cluster(args: argparse.Namespace) -> dict:
     tag = secrets.token_hex(4)
     with ExitStack() as stack:
         db_url = stack.enter_context(metadata_database(f"satudata_airflow_{args.executor}_{tag}"))
-        env = airflow_env(args, run_dir / "airflow", db_url, api_port, queue)
+        # The sample agency systems, as the demo sets them up: licensing database, export files
+        # of the periods before the logical date, and the agency API server (its connections
+        # are put into os.environ, which the Airflow processes inherit).
         ensure_licensing_sqlite(settings.sample_licensing_db())
+        logical = datetime.fromisoformat(args.logical_date) if args.logical_date else datetime.now(UTC)
+        land_exports(logical.astimezone(ZoneInfo(settings.TIMEZONE)).date())
+        api = start_agency_api()
+        stack.callback(stop, api)
+        env = airflow_env(args, run_dir / "airflow", db_url, api_port, queue)
         say(f"migrating the metadata database ({args.executor} executor)")
         migrate = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True)
         if migrate.returncode != 0:
@@ -201,7 +210,7 @@ def run_cluster(args: argparse.Namespace) -> dict:
             wait_for(f"DAG {dag_id} to be parsed", lambda d=dag_id: http("GET", f"{base}/api/v2/dags/{d}", token),
                      180, procs)
             http("PATCH", f"{base}/api/v2/dags/{dag_id}", token, {"is_paused": False})
-        logical_date = args.logical_date or datetime.now(UTC).isoformat()
+        logical_date = logical.isoformat()
         runs = {}
         for dag_id in dag_ids:
             run = http("POST", f"{base}/api/v2/dags/{dag_id}/dagRuns", token,
