@@ -106,7 +106,8 @@ def test_first_run_publishes_what_the_pipeline_wrote(zone):
     assert extras["periode_data"] == "2026-10 s.d. 2026-10"
     assert extras["kode_referensi_wilayah"] == "Kemendagri"
     resources = by_name(pkg)
-    assert set(resources) == {f"{name}.csv", f"{name}.parquet"}
+    assert set(resources) == {f"{name}.csv", f"{name}.parquet", "datapackage.json", "laporan-validasi.html",
+                              "laporan-validasi.json", "grafik-jumlah_izin_terbit.png"}
 
     page = requests.get(f"{zone['portal']['url']}/dataset/{name}", timeout=30)
     assert page.status_code == 200 and pkg["title"] in page.text
@@ -181,4 +182,20 @@ def test_failed_quality_gate_publishes_nothing(zone, tmp_path, monkeypatch, samp
     assert Path(record["raw_file"]).exists()
     assert not (zone["data"] / "curated" / DATASET / "2026-08.parquet").exists()
     assert published(zone, "csv").read_bytes() == csv_before
-    assert package(zone) == before
+    # The portal keeps the last good version; only the dataset's run-outcome extras change.
+    after = package(zone)
+    assert after["resources"] == before["resources"]
+    outcome_keys = {"satudata_last_run_id", "satudata_last_run_status", "satudata_quality_status",
+                    "satudata_last_validated"}
+    extras_before = {e["key"]: e["value"] for e in before["extras"]}
+    extras_after = {e["key"]: e["value"] for e in after["extras"]}
+    assert {k: v for k, v in extras_after.items() if k not in outcome_keys} == {
+        k: v for k, v in extras_before.items() if k not in outcome_keys}
+    assert extras_before["satudata_quality_status"] == "passed"
+    assert extras_after["satudata_quality_status"] == "failed"
+    assert extras_after["satudata_last_run_status"] == "blocked"
+    assert extras_after["satudata_last_run_id"] == run.run_id
+    assert extras_after["satudata_last_validated"] > extras_before["satudata_last_validated"]
+    assert states["record_failure"] == "success"
+    unchanged = {k for k in before if k not in ("extras", "metadata_modified")}
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}
