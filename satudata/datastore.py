@@ -79,8 +79,10 @@ def ensure_datatables_view(client, resource: dict) -> bool:
     views = client.call_action("resource_view_list", {"id": resource["id"]})
     if any(v.get("view_type") == "datatables_view" for v in views):
         return False
+    # CKAN decides from the resource's datastore_active flag: send the current resource.
+    current = client.call_action("resource_show", {"id": resource["id"]})
     client.call_action("resource_create_default_resource_views",
-                       {"resource": resource, "create_datastore_views": True})
+                       {"resource": current, "create_datastore_views": True})
     return True
 
 
