@@ -212,6 +212,7 @@ def test_rerun_of_the_same_period_changes_nothing(zone):
     assert after["metadata_modified"] == before["metadata_modified"]
     assert run_record(zone, "2026-10")["bytes_uploaded"] == 0
     assert run_record(zone, "2026-10")["changed"] is False
+    assert after["resources"] == before["resources"]
     csv_name = f"{after['name']}.csv"
     assert by_name(after)[csv_name].get("datastore_hash") == by_name(before)[csv_name]["hash"]
     found = zone["client"].action.package_search(q=f"name:{before['name']}", include_private=True)
