@@ -107,7 +107,7 @@ def build_dag(entry: DatasetEntry):
                                           "changed": result["changed"]}
             return result
 
-        @task(trigger_rule="one_failed", retries=0)
+        @task(trigger_rule="one_failed")
         def record_failure(data_interval_start=None, data_interval_end=None, run_id=None) -> dict:
             from satudata import steps
 
