@@ -289,3 +289,31 @@ def test_file_over_the_portal_limit_gets_an_error_naming_it(env, tmp_path):
     assert body.splitlines() == ["teks,angka", '"\'=HYPERLINK(""http://x"")",-1', '"\'+SUM(1,2)",2',
                                  "'@SUM(A1),3", "biasa,4"]
     client.action.resource_delete(id=done["id"])
+
+
+def test_datastore_follows_a_period_that_lost_rows(env, tmp_path, monkeypatch, sample_sqlite):
+    import shutil
+    import sqlite3
+
+    entry = variant("uji-datastore-baris-hilang")
+    purge(env, entry.ckan.name)
+    point_at(env, env["portal"]["url"])
+    data = tmp_path / "data"
+    first = build(env, entry, OCTOBER, data)
+    publish(entry, OCTOBER, first, "run-1")
+
+    source = tmp_path / "fewer-permits.sqlite"
+    shutil.copy(sample_sqlite, source)
+    with sqlite3.connect(source) as db:
+        gone = db.execute("DELETE FROM permohonan_izin WHERE kode_wilayah = '64.74'"
+                          " AND tanggal_terbit >= '2026-10-01' AND tanggal_terbit < '2026-11-01'").rowcount
+    assert gone > 0
+    monkeypatch.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(source))
+    second = build(env, entry, OCTOBER, data)
+    assert int(second["rows"]) < int(first["rows"])
+    publish(entry, OCTOBER, second, "run-2")
+    assert_wholly(env, entry.ckan.name, hashes_of(entry, second), int(second["rows"]))
+    csv = next(r for r in env["client"].action.package_show(id=entry.ckan.name)["resources"]
+               if r["name"].endswith(".csv"))
+    left = env["client"].action.datastore_search(resource_id=csv["id"], filters={"kode_kabupaten_kota": "64.74"})
+    assert left["total"] == 0
