@@ -75,3 +75,17 @@ def test_unparseable_yaml_names_file(tmp_path):
     path.write_text("id: [unclosed\n", encoding="utf-8")
     with pytest.raises(CatalogError, match="broken.yaml: cannot read"):
         load_entry(path)
+
+
+def test_chart_measure_must_be_a_numeric_column(tmp_path, permits):
+    permits["ckan"]["chart"]["measure"] = "nama_kabupaten_kota"
+    with pytest.raises(CatalogError, match=r"chart\.measure 'nama_kabupaten_kota' is not a numeric column"):
+        load_entry(_write(tmp_path, permits))
+
+
+def test_licence_defaults_to_the_deployment_setting(tmp_path, permits, monkeypatch):
+    from satudata.metadata import license_id
+
+    del permits["ckan"]["license_id"]
+    monkeypatch.setenv("SATUDATA_CKAN_LICENSE_ID", "cc-by-sa")
+    assert license_id(load_entry(_write(tmp_path, permits))) == "cc-by-sa"
