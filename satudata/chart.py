@@ -22,6 +22,12 @@ def measure_per_period(frame: pd.DataFrame, entry: DatasetEntry) -> pd.Series:
     return pd.Series(values.to_numpy(dtype="float64"), index=labels, name=chart.measure)
 
 
+def _indonesian(value: float, decimals: int) -> str:
+    """1.234,5: the number format the chart's readers use (dot groups, comma decimals)."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
 def write_chart(frame: pd.DataFrame, entry: DatasetEntry, out: Path) -> Path:
     """Draw the measure per period as a PNG; same data, same bytes."""
     import matplotlib
@@ -36,7 +42,7 @@ def write_chart(frame: pd.DataFrame, entry: DatasetEntry, out: Path) -> Path:
     fig, ax = plt.subplots(figsize=(9, 4.5), dpi=100)
     ax.plot(series.index, series.to_numpy(), marker="o", color="#1f5fa8")
     for x, y in zip(series.index, series.to_numpy(), strict=True):
-        ax.annotate(f"{y:,.0f}" if chart.aggregate == "sum" else f"{y:,.1f}", (x, y),
+        ax.annotate(_indonesian(y, 0 if chart.aggregate == "sum" else 1), (x, y),
                     textcoords="offset points", xytext=(0, 6), ha="center", fontsize=8)
     ax.set_title(chart.title or entry.ckan.title, fontsize=11)
     ax.set_ylabel(f"{chart.measure} ({unit})" if unit else chart.measure)

@@ -63,3 +63,10 @@ def test_chart_is_the_same_file_for_the_same_data(tmp_path):
     a = write_chart(frame, entry, tmp_path / "a.png").read_bytes()
     b = write_chart(frame, entry, tmp_path / "b.png").read_bytes()
     assert a == b and a[:4] == b"\x89PNG"
+
+
+def test_chart_labels_use_indonesian_number_format():
+    from satudata.chart import _indonesian
+
+    assert _indonesian(1234567, 0) == "1.234.567"
+    assert _indonesian(88.345, 1) == "88,3"
