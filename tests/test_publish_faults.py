@@ -236,6 +236,33 @@ def test_portal_stopped_mid_publish_then_the_next_run_completes(env):
     assert_wholly(env, entry.ckan.name, new, int(third["rows"]))
 
 
+def test_portal_restarted_while_the_client_retries(env):
+    entry = variant("uji-gangguan-izin-baru")
+    data = next(p for p in env["tmp"].getbasetemp().glob("creates*/data"))
+    _, old = portal_state(env, entry.ckan.name)
+    outputs = build(env, entry, SEPTEMBER, data)
+    new = hashes_of(entry, outputs)
+    assert new != old
+    restarted = threading.Event()
+
+    def bounce_portal() -> None:
+        devstack("down")
+        threading.Thread(target=lambda: (start_portal(), restarted.set()), daemon=True).start()
+
+    # Backoff 0.2 s doubling over 9 retries waits up to ~100 s: longer than a restart takes.
+    env["mp"].setenv("SATUDATA_CKAN_RETRIES", "9")
+    try:
+        with FaultProxy(env["portal"]["url"]) as proxy:
+            point_at(env, proxy.url)
+            proxy.add("resource_patch", "call", nth=3, callback=bounce_portal)
+            publish(entry, SEPTEMBER, outputs, "run-2")
+            INJECTED.extend(proxy.injected)
+    finally:
+        env["mp"].setenv("SATUDATA_CKAN_RETRIES", "6")
+        assert restarted.wait(timeout=180), "the portal did not come back"
+    assert_wholly(env, entry.ckan.name, new, int(outputs["rows"]))
+
+
 def test_at_least_twenty_faults_were_injected():
     kinds = {kind for _, kind in INJECTED}
     assert len(INJECTED) >= 20, INJECTED
