@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import CronDataIntervalTimetable, dag, get_parsing_context, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_parsing_context, task
 
 from satudata import settings
 from satudata.catalog import DatasetEntry, get_entry, load_catalog
@@ -39,9 +39,15 @@ def _doc(entry: DatasetEntry) -> str:
     )
 
 
+def dataset_asset(entry: DatasetEntry) -> Asset:
+    """The published portal dataset as an Airflow Asset; each publication is an event of it."""
+    return Asset(name=entry.ckan.name, uri=f"ckan://{entry.ckan.organization.name}/{entry.ckan.name}")
+
+
 def build_dag(entry: DatasetEntry):
     """The DAG of one catalog dataset."""
     dataset_id = entry.id
+    asset = dataset_asset(entry)
 
     def period(data_interval_start, data_interval_end):
         from satudata.catalog import get_entry
@@ -98,17 +104,31 @@ def build_dag(entry: DatasetEntry):
                   data_interval_end=None) -> dict[str, str]:
             from satudata import steps
 
-            return steps.write_outputs(*period(data_interval_start, data_interval_end), staged_path)
+            return steps.write_outputs(*period(data_interval_start, data_interval_end), staged_path, report_path)
 
-        @task
+        @task(outlets=[asset])
         def publish(outputs: dict[str, str], data_interval_start=None, data_interval_end=None,
-                    run_id=None, dag=None) -> dict:
+                    run_id=None, dag=None, outlet_events=None) -> dict:
             from satudata import steps
 
-            return steps.publish(*period(data_interval_start, data_interval_end), outputs, run_id, dag.dag_id)
+            result = steps.publish(*period(data_interval_start, data_interval_end), outputs, run_id, dag.dag_id)
+            outlet_events[asset].extra = {"rows": result["rows"], "version": result["version"],
+                                          "changed": result["changed"]}
+            return result
+
+        @task(trigger_rule="one_failed")
+        def record_failure(data_interval_start=None, data_interval_end=None, run_id=None) -> dict:
+            from satudata import steps
+
+            return steps.record_failure(*period(data_interval_start, data_interval_end), run_id)
 
         staged = transform(extract())
-        publish(write(staged, validate(staged)))
+        validated = validate(staged)
+        publish(write(staged, validated))
+        # Runs only when the run failed up to the quality gate: the portal shows the outcome and
+        # the data stays. Not downstream of publish, so the run's state stays failed; a publish
+        # that failed usually means the portal is unreachable anyway.
+        validated >> record_failure()
 
     return pipeline()
 

@@ -12,8 +12,18 @@ from typing import Any
 
 from airflow.sdk.bases.hook import BaseHook
 
-DEFAULT_TIMEOUT = 60.0
 USER_AGENT = "satudata-kaltim/0.1 (+ckanapi; Airflow)"
+# CKAN's own default for ckan.max_resource_size, in MB.
+DEFAULT_MAX_RESOURCE_MB = 10
+# Actions that make something new each time they run: repeating one whose answer was lost
+# could make a duplicate, so the transport leaves that to the caller (who looks first).
+NOT_REPEATABLE_ACTIONS = frozenset(
+    {"organization_create", "package_create", "resource_create", "resource_view_create", "api_token_create"}
+)
+
+
+def _not_repeatable(path: str) -> bool:
+    return path.split("?")[0].rstrip("/").rsplit("/", 1)[-1] in NOT_REPEATABLE_ACTIONS
 
 
 class CkanHook(BaseHook):
@@ -24,17 +34,22 @@ class CkanHook(BaseHook):
     conn_type = "ckan"
     hook_name = "CKAN"
 
-    def __init__(self, ckan_conn_id: str = default_conn_name, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(self, ckan_conn_id: str = default_conn_name, timeout: float | None = None) -> None:
+        from satudata import settings
+
         super().__init__()
         self.ckan_conn_id = ckan_conn_id
-        self.timeout = timeout
+        self.timeout = timeout if timeout is not None else settings.ckan_timeout_seconds()
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         return {
-            "hidden_fields": ["schema", "login", "port", "extra"],
+            "hidden_fields": ["schema", "login", "port"],
             "relabeling": {"host": "Portal URL", "password": "API token"},
-            "placeholders": {"host": "https://data.kaltimprov.go.id"},
+            "placeholders": {
+                "host": "https://data.kaltimprov.go.id",
+                "extra": '{"max_resource_size_mb": 10}',
+            },
         }
 
     @cached_property
@@ -50,6 +65,12 @@ class CkanHook(BaseHook):
             host = f"{host}:{conn.port}"
         return host
 
+    @cached_property
+    def max_resource_bytes(self) -> int:
+        """The portal's ``ckan.max_resource_size`` (connection extra ``max_resource_size_mb``)."""
+        conn = self.get_connection(self.ckan_conn_id)
+        return int(float(conn.extra_dejson.get("max_resource_size_mb", DEFAULT_MAX_RESOURCE_MB)) * 1024 * 1024)
+
     def get_conn(self):
         """A ckanapi RemoteCKAN for the portal, built on first use."""
         return self.client
@@ -58,15 +79,17 @@ class CkanHook(BaseHook):
     def client(self):
         from ckanapi import RemoteCKAN
 
+        from satudata import settings
         from satudata.http import retrying_session
 
         conn = self.get_connection(self.ckan_conn_id)
-        return RemoteCKAN(
-            self.portal_url,
-            apikey=conn.password or None,
-            user_agent=USER_AGENT,
-            session=retrying_session(timeout=self.timeout),
+        session = retrying_session(
+            timeout=self.timeout,
+            retries=settings.ckan_retries(),
+            backoff=settings.ckan_backoff_seconds(),
+            not_repeatable=_not_repeatable,
         )
+        return RemoteCKAN(self.portal_url, apikey=conn.password or None, user_agent=USER_AGENT, session=session)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check that the portal answers and that the token may create datasets somewhere."""

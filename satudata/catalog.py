@@ -176,16 +176,29 @@ class Organization(_Strict):
     description: str = ""
 
 
+class Chart(_Strict):
+    """The chart published with the dataset: one measure per period."""
+
+    measure: str = Field(description="A numeric column of the schema.")
+    aggregate: Literal["sum", "mean"] = Field(
+        "sum", description="How the rows of one period combine: sum for counts, mean for rates."
+    )
+    title: str | None = None
+
+
 class CkanMetadata(_Strict):
     name: str = Field(pattern=r"^[a-z0-9_-]{2,100}$")
     title: str
     notes: str
     organization: Organization
-    license_id: str = "cc-by"
+    license_id: str | None = Field(None, description="CKAN licence id; SATUDATA_CKAN_LICENSE_ID when absent.")
     tags: list[str] = []
     maintainer: str
     maintainer_email: str | None = None
     extras: dict[str, str] = {}
+    conforms_to: list[str] = Field([], description="Standards or methods the data follows (DCAT conformsTo).")
+    spatial_uri: str | None = Field(None, description="URI of the area covered (DCAT spatial).")
+    chart: Chart | None = None
 
 
 class DatasetEntry(_Strict):
@@ -199,6 +212,15 @@ class DatasetEntry(_Strict):
     table: TableSchema = Field(alias="schema")
     ckan: CkanMetadata
     owner: str = "satudata"
+
+    @model_validator(mode="after")
+    def _chart_measure_is_numeric(self) -> DatasetEntry:
+        chart = self.ckan.chart
+        if chart is not None:
+            types = {c.name: c.type for c in self.table.columns}
+            if types.get(chart.measure) not in ("int64", "float64"):
+                raise ValueError(f"ckan.chart.measure {chart.measure!r} is not a numeric column of the schema")
+        return self
 
     @field_validator("transform")
     @classmethod

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
@@ -17,17 +19,39 @@ class TimeoutSession(requests.Session):
         self.timeout = timeout
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
-        kwargs.setdefault("timeout", self.timeout)
+        # ckanapi passes timeout=None explicitly, so setdefault alone would never apply ours.
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.timeout
         return super().request(method, url, **kwargs)
 
 
-def retrying_session(timeout: float = 60.0, retries: int = 5, backoff: float = 1.0) -> requests.Session:
+def _retry_class(not_repeatable: Callable[[str], bool]) -> type[Retry]:
+    class GuardedRetry(Retry):
+        """Retry, except when a non-repeatable request was sent and its answer was lost."""
+
+        def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+            if error is not None and self._is_read_error(error) and url and not_repeatable(url):
+                # The server may have acted on it: the caller must look before repeating.
+                raise error.with_traceback(_stacktrace)
+            return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    return GuardedRetry
+
+
+def retrying_session(
+    timeout: float = 60.0,
+    retries: int = 5,
+    backoff: float = 1.0,
+    not_repeatable: Callable[[str], bool] | None = None,
+) -> requests.Session:
     """Session that retries connection errors, 429 and 5xx, honouring ``Retry-After``.
 
-    POSTs are retried too: the publishing code looks everything up by name before it
-    creates, so a repeated call never duplicates a dataset or resource.
+    POSTs are retried too. A request whose path ``not_repeatable`` accepts is still retried
+    when it never reached the server (connection refused) or was refused (429, 5xx), but not
+    when it was sent and the answer was lost (timeout, reset): the caller looks it up first.
     """
-    retry = Retry(
+    retry_class = _retry_class(not_repeatable) if not_repeatable else Retry
+    retry = retry_class(
         total=retries,
         connect=retries,
         read=retries,

@@ -39,6 +39,26 @@ def alerts_conn_id() -> str:
     return os.environ.get("SATUDATA_ALERTS_CONN_ID", "satudata_alerts")
 
 
+def ckan_timeout_seconds() -> float:
+    """Seconds to wait for any one answer of the portal."""
+    return float(os.environ.get("SATUDATA_CKAN_TIMEOUT_SECONDS", "60"))
+
+
+def ckan_retries() -> int:
+    """Retries of one portal call after a connection error, 429 or 5xx."""
+    return int(os.environ.get("SATUDATA_CKAN_RETRIES", "5"))
+
+
+def ckan_backoff_seconds() -> float:
+    """First backoff delay between portal retries; later ones double, with jitter."""
+    return float(os.environ.get("SATUDATA_CKAN_BACKOFF_SECONDS", "1"))
+
+
+def default_license_id() -> str:
+    """Licence of a dataset whose catalog entry names none (Indonesian portals use cc-by)."""
+    return os.environ.get("SATUDATA_CKAN_LICENSE_ID", "cc-by")
+
+
 def retry_delay_seconds() -> float:
     """First retry delay of every task; later retries back off exponentially."""
     return float(os.environ.get("SATUDATA_RETRY_DELAY_SECONDS", "120"))

@@ -124,10 +124,16 @@ def validate(entry: DatasetEntry, period: Period, staged_path: str, run_id: str)
     return str(path)
 
 
-def write_outputs(entry: DatasetEntry, period: Period, staged_path: str) -> dict[str, str]:
-    """Store the validated period and rebuild the full-history Parquet and CSV from all periods."""
+def write_outputs(entry: DatasetEntry, period: Period, staged_path: str,
+                  report_path: str | None = None) -> dict[str, str]:
+    """Store the validated period and rebuild every published file from all periods.
+
+    Full-history Parquet and CSV, the data dictionary (datapackage.json), the chart, and the
+    run's validation report as HTML and JSON; all from the same validated run.
+    """
     import pandas as pd
 
+    from satudata.artifacts import write_artifacts
     from transforms.tables import read_parquet, write_csv, write_parquet
 
     columns = entry.table.columns
@@ -140,43 +146,79 @@ def write_outputs(entry: DatasetEntry, period: Period, staged_path: str) -> dict
     parquet = write_parquet(history, columns, out_dir / f"{entry.ckan.name}.parquet", table_meta=meta)
     csv = write_csv(history, out_dir / f"{entry.ckan.name}.csv")
     periods = sorted(p.stem for p in curated.parent.glob("*.parquet"))
+    extra = write_artifacts(entry, period.key, history, csv, periods,
+                            Path(report_path) if report_path else None, out_dir)
     log.info("%s: %d rows over %d period(s) written to %s", entry.id, len(history), len(periods), out_dir)
     record(entry, period, published_rows=len(history), status="written")
     return {
         "csv": str(csv),
         "parquet": str(parquet),
+        "curated": str(curated),
         "rows": str(len(history)),
+        "period_rows": str(len(frames[periods.index(period.key)])),
         "first_period": periods[0],
         "last_period": periods[-1],
+        **extra,
     }
+
+
+def _period_filters(entry: DatasetEntry, period: Period) -> dict[str, Any] | None:
+    """DataStore filters selecting the period's rows, or None if its columns do not say."""
+    values = {"year": period.year, "month": period.month, "semester": 1 if period.month <= 6 else 2,
+              "date": period.start.isoformat()}
+    if period.schedule == "daily" and "date" not in entry.period_columns:
+        return None
+    roles = {"daily": ("date",), "monthly": ("year", "month"), "semiannual": ("year", "semester")}
+    needed = roles.get(period.schedule, ())
+    if not needed or any(r not in entry.period_columns for r in needed):
+        return None
+    return {entry.period_columns[r]: values[r] for r in needed}
+
+
+def publish_files(entry: DatasetEntry, outputs: dict[str, str]) -> list:
+    """The resources of a dataset, in the order they are published."""
+    from satudata.publish import PublishFile
+
+    name = entry.ckan.name
+    files = [
+        PublishFile(f"{name}.csv", Path(outputs["csv"]), "CSV", "Seluruh periode dalam CSV (UTF-8, baris "
+                    "pertama adalah nama kolom); tabelnya juga ada di DataStore.", "text/csv"),
+        PublishFile(f"{name}.parquet", Path(outputs["parquet"]), "Parquet", "Seluruh periode dalam Apache "
+                    "Parquet, dengan tipe kolom dan deskripsi kolom.", "application/vnd.apache.parquet"),
+        PublishFile("datapackage.json", Path(outputs["datapackage"]), "JSON", "Kamus data (nama, tipe, "
+                    "deskripsi dan satuan setiap kolom) sebagai Frictionless Data Package.", "application/json"),
+    ]
+    if outputs.get("report_html"):
+        files += [
+            PublishFile("laporan-validasi.html", Path(outputs["report_html"]), "HTML", "Laporan validasi mutu "
+                        "data dari proses yang menerbitkan versi ini.", "text/html"),
+            PublishFile("laporan-validasi.json", Path(outputs["report_json"]), "JSON", "Laporan validasi mutu "
+                        "data (JSON, setiap pemeriksaan dan hasilnya).", "application/json"),
+        ]
+    if outputs.get("chart"):
+        files.append(PublishFile(Path(outputs["chart"]).name, Path(outputs["chart"]), "PNG",
+                                 "Grafik ukuran utama per periode.", "image/png"))
+    return files
+
+
+def _utc_iso(path: Path) -> str:
+    from datetime import UTC, datetime
+
+    stamp = datetime.fromtimestamp(path.stat().st_mtime, UTC) if path.exists() else datetime.now(UTC)
+    return stamp.isoformat(timespec="seconds")
 
 
 def publish(entry: DatasetEntry, period: Period, outputs: dict[str, str], run_id: str,
             dag_id: str, ckan_conn_id: str | None = None) -> dict[str, Any]:
-    """Publish the written files to the portal of the CKAN connection."""
+    """Publish the written files, load the DataStore and make the new version public."""
     from ckan_hook import CkanHook
 
-    from satudata.publish import PublishFile, publish_dataset
+    from satudata.datastore import sync_datastore
+    from satudata.metadata import dataset_extras
+    from satudata.publish import publish_dataset
+    from transforms.tables import read_parquet
 
     hook = CkanHook(ckan_conn_id or settings.ckan_conn_id())
-    name = entry.ckan.name
-    files = [
-        PublishFile(
-            name=f"{name}.csv",
-            path=Path(outputs["csv"]),
-            format="CSV",
-            mimetype="text/csv",
-            description="Seluruh periode dalam CSV (UTF-8, baris pertama adalah nama kolom).",
-        ),
-        PublishFile(
-            name=f"{name}.parquet",
-            path=Path(outputs["parquet"]),
-            format="Parquet",
-            mimetype="application/vnd.apache.parquet",
-            description="Seluruh periode dalam Apache Parquet, dengan tipe kolom dan deskripsi kolom.",
-        ),
-    ]
-    extras = {"periode_data": f"{outputs['first_period']} s.d. {outputs['last_period']}"}
     provenance = {
         "source_system": entry.source.system,
         "data_interval": f"{period.start.isoformat()}/{period.end.isoformat()}",
@@ -185,12 +227,54 @@ def publish(entry: DatasetEntry, period: Period, outputs: dict[str, str], run_id
         "pipeline_version": __version__,
         "row_count": outputs["rows"],
     }
-    result = publish_dataset(hook.get_conn(), hook.portal_url, entry, files, extras, provenance)
+    outcome = {
+        "satudata_last_run_id": run_id,
+        "satudata_last_run_status": "published",
+        "satudata_quality_status": "passed",
+        "satudata_last_validated": _utc_iso(Path(outputs.get("report_json", ""))),
+    }
+
+    def load_datastore(client, resource: dict) -> dict:
+        history = read_parquet(Path(outputs["parquet"]))
+        period_rows = read_parquet(Path(outputs["curated"]))
+        return sync_datastore(client, resource, entry, period_rows, history, _period_filters(entry, period))
+
+    result = publish_dataset(
+        hook.get_conn(), hook.portal_url, entry, publish_files(entry, outputs),
+        dataset_extras(entry, outputs["first_period"], outputs["last_period"]), provenance,
+        outcome=outcome, datastore=load_datastore, datastore_resource=f"{entry.ckan.name}.csv",
+        max_bytes=hook.max_resource_bytes,
+    )
     log.info(
         "published %s to %s: %d bytes uploaded, resources %s",
         entry.id, result.dataset_url, result.bytes_uploaded,
         {k: v["action"] for k, v in result.resources.items()},
     )
     record(entry, period, status="published", dataset_url=result.dataset_url,
-           bytes_uploaded=result.bytes_uploaded)
-    return asdict(result)
+           bytes_uploaded=result.bytes_uploaded, version=result.version, changed=result.changed)
+    return {**asdict(result), "rows": int(outputs["rows"]), "changed": result.changed,
+            "bytes_uploaded": result.bytes_uploaded}
+
+
+def record_failure(entry: DatasetEntry, period: Period, run_id: str,
+                   ckan_conn_id: str | None = None) -> dict[str, str]:
+    """After a failed run: show its outcome in the dataset's extras; data and resources stay."""
+    from ckan_hook import CkanHook
+
+    from satudata.publish import record_outcome
+
+    path = run_record_path(entry, period)
+    facts = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    this_run = facts.get("run_id") == run_id
+    blocked = this_run and facts.get("status") == "blocked"
+    outcome = {
+        "satudata_last_run_id": run_id,
+        "satudata_last_run_status": "blocked" if blocked else "failed",
+    }
+    if blocked:
+        outcome["satudata_quality_status"] = "failed"
+        outcome["satudata_last_validated"] = _utc_iso(Path(facts.get("validation_report", "")))
+    hook = CkanHook(ckan_conn_id or settings.ckan_conn_id())
+    shown = record_outcome(hook.get_conn(), entry, outcome)
+    record(entry, period, outcome_on_portal=shown)
+    return outcome

@@ -120,3 +120,17 @@ def test_file_source_names_the_period_file():
     entry = load_entry(DUKCAPIL)
     assert entry.source.file_for("2026-10") == "dukcapil/layanan_dukcapil_2026-10.csv"
     assert [f.name for f in entry.source.fields if f.name == "NIK"] == []  # NIK is never read
+
+
+def test_chart_measure_must_be_a_numeric_column(tmp_path, permits):
+    permits["ckan"]["chart"]["measure"] = "nama_kabupaten_kota"
+    with pytest.raises(CatalogError, match=r"chart\.measure 'nama_kabupaten_kota' is not a numeric column"):
+        load_entry(_write(tmp_path, permits))
+
+
+def test_licence_defaults_to_the_deployment_setting(tmp_path, permits, monkeypatch):
+    from satudata.metadata import license_id
+
+    del permits["ckan"]["license_id"]
+    monkeypatch.setenv("SATUDATA_CKAN_LICENSE_ID", "cc-by-sa")
+    assert license_id(load_entry(_write(tmp_path, permits))) == "cc-by-sa"

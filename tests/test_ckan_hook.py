@@ -66,3 +66,22 @@ def test_client_sends_the_token_and_a_timeout(monkeypatch, ckan_portal):
     assert client.apikey == ckan_portal["api_token"]
     assert client.session.timeout == 7
     assert client.call_action("status_show")["ckan_version"] == "2.12.0"
+
+
+def test_portal_limits_and_retry_guard_come_from_the_connection_and_settings(monkeypatch):
+    from ckan_hook import DEFAULT_MAX_RESOURCE_MB, CkanHook, _not_repeatable
+
+    _conn(monkeypatch, {"conn_type": "ckan", "host": "http://127.0.0.1:9", "extra": {"max_resource_size_mb": 1}})
+    assert CkanHook("ckan_under_test").max_resource_bytes == 1024 * 1024
+    _conn(monkeypatch, {"conn_type": "ckan", "host": "http://127.0.0.1:9"})
+    assert CkanHook("ckan_under_test").max_resource_bytes == DEFAULT_MAX_RESOURCE_MB * 1024 * 1024
+    monkeypatch.setenv("SATUDATA_CKAN_TIMEOUT_SECONDS", "3.5")
+    monkeypatch.setenv("SATUDATA_CKAN_RETRIES", "2")
+    client = CkanHook("ckan_under_test").get_conn()
+    assert client.session.timeout == 3.5
+    assert client.session.adapters["http://"].max_retries.total == 2
+    # Creates are not repeated blindly after a lost answer; updates and reads are.
+    assert _not_repeatable("/api/3/action/resource_create")
+    assert _not_repeatable("/api/3/action/package_create")
+    assert not _not_repeatable("/api/3/action/resource_patch")
+    assert not _not_repeatable("/api/3/action/datastore_upsert")

@@ -39,8 +39,14 @@ def test_task_order_puts_validation_before_publication(dagbag):
     for dag in dagbag.dags.values():
         assert dag.get_task("extract").downstream_task_ids == {"transform"}
         assert dag.get_task("transform").downstream_task_ids == {"validate", "write"}
-        assert dag.get_task("validate").downstream_task_ids == {"write"}
+        assert dag.get_task("validate").downstream_task_ids == {"write", "record_failure"}
         assert dag.get_task("write").downstream_task_ids == {"publish"}
+        # Only a failed run records its outcome on the portal; it never publishes data.
+        assert dag.get_task("record_failure").trigger_rule == "one_failed"
+        assert dag.get_task("record_failure").downstream_task_ids == set()
+        from satudata.catalog import get_entry
+
+        assert [a.name for a in dag.get_task("publish").outlets] == [get_entry(dag.dag_id).ckan.name]
 
 
 def test_monthly_data_interval_in_local_time(dagbag):

@@ -106,7 +106,8 @@ def test_first_run_publishes_what_the_pipeline_wrote(zone):
     assert extras["periode_data"] == "2026-10 s.d. 2026-10"
     assert extras["kode_referensi_wilayah"] == "Kemendagri"
     resources = by_name(pkg)
-    assert set(resources) == {f"{name}.csv", f"{name}.parquet"}
+    assert set(resources) == {f"{name}.csv", f"{name}.parquet", "datapackage.json", "laporan-validasi.html",
+                              "laporan-validasi.json", "grafik-jumlah_izin_terbit.png"}
 
     page = requests.get(f"{zone['portal']['url']}/dataset/{name}", timeout=30)
     assert page.status_code == 200 and pkg["title"] in page.text
@@ -123,6 +124,84 @@ def test_first_run_publishes_what_the_pipeline_wrote(zone):
     assert table.num_rows == record["rows"]
 
 
+def test_dataset_metadata_has_satu_data_and_dcat_fields(zone):
+    pkg = package(zone)
+    entry = get_entry(DATASET)
+    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    for key, value in entry.ckan.extras.items():
+        assert extras[key] == value
+    assert extras["temporal_start"] == "2026-10-01" and extras["temporal_end"] == "2026-10-31"
+    assert extras["frequency"].endswith("/frequency/MONTHLY")
+    assert extras["spatial_text"] == "Provinsi Kalimantan Timur"
+    assert json.loads(extras["conforms_to"]) == entry.ckan.conforms_to
+    assert extras["satudata_quality_status"] == "passed" and extras["satudata_last_run_status"] == "published"
+    assert pkg["maintainer"] == entry.ckan.maintainer and not pkg["private"]
+    assert sorted(t["name"] for t in pkg["tags"]) == sorted(entry.ckan.tags)
+    # The version marker names exactly the resources' current hashes.
+    from satudata.publish import version_of
+
+    assert extras["satudata_versi"] == version_of({r["name"]: r["hash"] for r in pkg["resources"]})
+
+
+def test_datastore_table_has_catalog_types_key_dictionary_and_view(zone):
+    entry = get_entry(DATASET)
+    csv = by_name(package(zone))[f"{entry.ckan.name}.csv"]
+    client = zone["client"]
+    info = client.action.datastore_info(id=csv["id"])
+    declared = {"string": "text", "int64": "int8", "float64": "float8"}
+    fields = {f["id"]: f for f in info["fields"]}
+    assert list(fields) == entry.table.column_names
+    for col in entry.table.columns:
+        assert fields[col.name]["type"] == declared[col.type], col.name
+        assert fields[col.name]["info"]["notes"].startswith(col.description)
+        assert fields[col.name]["info"]["unit"] == (col.unit or "")
+    rows = client.action.datastore_search(resource_id=csv["id"], limit=1000)
+    assert rows["total"] == int(csv["row_count"])
+    # The primary key is the catalog's: upserting an existing row replaces it, never adds one.
+    first = {k: v for k, v in rows["records"][0].items() if k != "_id"}
+    client.action.datastore_upsert(resource_id=csv["id"], records=[first], method="upsert", force=True)
+    assert client.action.datastore_search(resource_id=csv["id"], limit=0)["total"] == rows["total"]
+    with pytest.raises(Exception, match="(?i)key"):
+        client.action.datastore_upsert(resource_id=csv["id"], method="insert", force=True, records=[first])
+    views = client.action.resource_view_list(id=csv["id"])
+    assert [v["view_type"] for v in views].count("datatables_view") == 1
+    page = requests.get(f"{zone['portal']['url']}/dataset/{entry.ckan.name}/resource/{csv['id']}", timeout=30)
+    assert page.status_code == 200 and entry.table.columns[-1].description in page.text
+
+
+def test_dictionary_report_and_chart_resources(zone):
+    entry = get_entry(DATASET)
+    resources = by_name(package(zone))
+    dp = json.loads(download(zone, resources["datapackage.json"]))
+    schema = dp["resources"][0]["schema"]
+    assert [f["name"] for f in schema["fields"]] == entry.table.column_names
+    assert schema["primaryKey"] == entry.table.primary_key
+    units = {f["name"]: f.get("unit") for f in schema["fields"]}
+    assert units["rata_rata_hari_proses"] == "hari" and units["kode_provinsi"] is None
+    assert dp["resources"][0]["hash"] == resources[f"{entry.ckan.name}.csv"]["hash"]
+
+    html = download(zone, resources["laporan-validasi.html"]).decode("utf-8")
+    report = json.loads(download(zone, resources["laporan-validasi.json"]))
+    assert report["success"] and "LULUS" in html
+    assert "<script" not in html and "http://" not in html and "https://" not in html
+    for e in report["expectations"]:
+        assert e["type"] in html
+
+    png = download(zone, resources["grafik-jumlah_izin_terbit.png"])
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_publication_is_an_asset_event_with_the_row_count(zone):
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        events = (session.query(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                  .filter(AssetModel.name == get_entry(DATASET).ckan.name).all())
+        extras = [e.extra for e in events]
+    assert extras and extras[-1]["rows"] == run_record(zone, "2026-10")["published_rows"]
+
+
 def test_rerun_of_the_same_period_changes_nothing(zone):
     before = package(zone)
     run = run_dag(OCTOBER_RUN)
@@ -132,6 +211,10 @@ def test_rerun_of_the_same_period_changes_nothing(zone):
     assert {r["id"]: r["hash"] for r in after["resources"]} == {r["id"]: r["hash"] for r in before["resources"]}
     assert after["metadata_modified"] == before["metadata_modified"]
     assert run_record(zone, "2026-10")["bytes_uploaded"] == 0
+    assert run_record(zone, "2026-10")["changed"] is False
+    assert after["resources"] == before["resources"]
+    csv_name = f"{after['name']}.csv"
+    assert by_name(after)[csv_name].get("datastore_hash") == by_name(before)[csv_name]["hash"]
     found = zone["client"].action.package_search(q=f"name:{before['name']}", include_private=True)
     assert found["count"] == 1
 
@@ -150,6 +233,10 @@ def test_second_period_updates_the_same_resources(zone):
     assert months == {"9", "10"}
     extras = {e["key"]: e["value"] for e in after["extras"]}
     assert extras["periode_data"] == "2026-09 s.d. 2026-10"
+    assert extras["temporal_start"] == "2026-09-01" and extras["temporal_end"] == "2026-10-31"
+    # The DataStore holds both months, each row once.
+    ds = zone["client"].action.datastore_search(resource_id=csv["id"], limit=0)
+    assert ds["total"] == len(lines) - 1 == int(csv["row_count"])
 
 
 def test_failed_quality_gate_publishes_nothing(zone, tmp_path, monkeypatch, sample_sqlite):
@@ -181,4 +268,20 @@ def test_failed_quality_gate_publishes_nothing(zone, tmp_path, monkeypatch, samp
     assert Path(record["raw_file"]).exists()
     assert not (zone["data"] / "curated" / DATASET / "2026-08.parquet").exists()
     assert published(zone, "csv").read_bytes() == csv_before
-    assert package(zone) == before
+    # The portal keeps the last good version; only the dataset's run-outcome extras change.
+    after = package(zone)
+    assert after["resources"] == before["resources"]
+    outcome_keys = {"satudata_last_run_id", "satudata_last_run_status", "satudata_quality_status",
+                    "satudata_last_validated"}
+    extras_before = {e["key"]: e["value"] for e in before["extras"]}
+    extras_after = {e["key"]: e["value"] for e in after["extras"]}
+    assert {k: v for k, v in extras_after.items() if k not in outcome_keys} == {
+        k: v for k, v in extras_before.items() if k not in outcome_keys}
+    assert extras_before["satudata_quality_status"] == "passed"
+    assert extras_after["satudata_quality_status"] == "failed"
+    assert extras_after["satudata_last_run_status"] == "blocked"
+    assert extras_after["satudata_last_run_id"] == run.run_id
+    assert extras_after["satudata_last_validated"] > extras_before["satudata_last_validated"]
+    assert states["record_failure"] == "success"
+    unchanged = {k for k in before if k not in ("extras", "metadata_modified")}
+    assert {k: after[k] for k in unchanged} == {k: before[k] for k in unchanged}

@@ -1,0 +1,90 @@
+"""Measure what publishing sends to the portal: a first run, then a re-run over unchanged sources.
+
+Counts every HTTP request the CKAN client makes and the bytes of their bodies (uploads and
+JSON), and times each publication. Uses the sample licensing database and a throw-away data
+zone; publishes the permits dataset under the portal name ``bench-izin-terbit``.
+
+    python3 devstack/ckanstack.py up --instance bench --port 5070     # prints url and api_token
+    export AIRFLOW_CONN_CKAN_DEFAULT='{"conn_type": "ckan", "host": "<url>", "password": "<token>"}'
+    .venv/bin/python bench/publish_rerun.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
+
+
+def main() -> int:
+    if not os.environ.get("AIRFLOW_CONN_CKAN_DEFAULT"):
+        print("set AIRFLOW_CONN_CKAN_DEFAULT to the portal to measure (see the docstring)", file=sys.stderr)
+        return 2
+    tmp = Path(tempfile.mkdtemp(prefix="satudata-bench-"))
+    os.environ["SATUDATA_DATA_DIR"] = str(tmp / "data")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    from satudata.sample_sources import ensure_licensing_sqlite
+
+    source = ensure_licensing_sqlite(tmp / "dpmptsp_perizinan.sqlite")
+    os.environ["AIRFLOW_CONN_DPMPTSP_PERIZINAN"] = json.dumps({"conn_type": "sqlite", "host": str(source)})
+
+    from ckan_hook import CkanHook
+
+    from satudata import steps
+    from satudata.catalog import get_entry
+    from satudata.periods import Period
+
+    entry = get_entry("dpmptsp_izin_terbit_bulanan")
+    entry = entry.model_copy(update={"ckan": entry.ckan.model_copy(update={"name": "bench-izin-terbit"})})
+    client = CkanHook().get_conn()
+    try:
+        client.call_action("dataset_purge", {"id": entry.ckan.name})
+    except Exception:  # not there yet
+        pass
+
+    sent = {"requests": 0, "bytes": 0}
+
+    def count(response, *args, **kwargs):
+        sent["requests"] += 1
+        sent["bytes"] += len(response.request.body or b"")
+
+    import satudata.http
+
+    plain = satudata.http.retrying_session
+
+    def counted_session(*args, **kwargs):
+        session = plain(*args, **kwargs)
+        session.hooks["response"].append(count)
+        return session
+
+    # Every client the publish step builds is counted.
+    satudata.http.retrying_session = counted_session
+    rows = []
+    period = Period("monthly", date(2026, 10, 1), date(2026, 11, 1))
+    for label in ("first run", "re-run, unchanged source"):
+        raw = steps.extract(entry, period, f"bench-{label}")
+        staged = steps.transform(entry, period, raw)
+        report = steps.validate(entry, period, staged, f"bench-{label}")
+        outputs = steps.write_outputs(entry, period, staged, report)
+        sent.update(requests=0, bytes=0)
+        started = time.perf_counter()
+        result = steps.publish(entry, period, outputs, f"bench-{label}", "bench")
+        seconds = time.perf_counter() - started
+        rows.append((label, result["bytes_uploaded"], sent["requests"], sent["bytes"], seconds,
+                     sum(r["action"] != "unchanged" for r in result["resources"].values())))
+    print(f"\n{'publication':28} {'file bytes':>11} {'requests':>9} {'body bytes':>11} {'seconds':>8} "
+          f"{'resources changed':>18}")
+    for label, uploaded, requests, body, seconds, changed in rows:
+        print(f"{label:28} {uploaded:>11} {requests:>9} {body:>11} {seconds:>8.2f} {changed:>18}")
+    client.call_action("dataset_purge", {"id": entry.ckan.name})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

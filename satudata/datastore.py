@@ -1,0 +1,116 @@
+"""Load a dataset's rows into the CKAN DataStore table of its CSV resource.
+
+The table's column types and primary key come from the catalog schema (never guessed from
+the data); the fields' ``info`` carries each column's description and unit, which CKAN shows
+as the resource's data dictionary. Rows are upserted by primary key, so a repeated load of a
+period replaces that period's rows instead of appending them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pandas as pd
+
+from satudata.catalog import DatasetEntry
+
+log = logging.getLogger(__name__)
+
+DATASTORE_TYPES = {"string": "text", "int64": "int8", "float64": "float8", "date": "date", "bool": "bool"}
+# DataStore reads are capped at 32,000 rows per call.
+READ_LIMIT = 32000
+UPSERT_CHUNK_ROWS = 10000
+
+
+def datastore_fields(entry: DatasetEntry) -> list[dict[str, Any]]:
+    """DataStore field definitions with the data dictionary in ``info``."""
+    fields = []
+    for c in entry.table.columns:
+        notes = c.description + (f" (satuan: {c.unit})" if c.unit else "")
+        info = {"label": c.name, "notes": notes, "unit": c.unit or ""}
+        fields.append({"id": c.name, "type": DATASTORE_TYPES[c.type], "info": info})
+    return fields
+
+
+def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: missing values as null, dates as ISO strings, numbers as numbers."""
+    out = []
+    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
+        clean = {}
+        for key, value in row.items():
+            if hasattr(value, "isoformat"):
+                value = value.isoformat()
+            elif hasattr(value, "item"):
+                value = value.item()
+            clean[key] = value
+        out.append(clean)
+    return out
+
+
+def _has_table(client, resource_id: str) -> bool:
+    from ckanapi import NotFound
+
+    try:
+        client.call_action("datastore_search", {"resource_id": resource_id, "limit": 0})
+        return True
+    except NotFound:
+        return False
+
+
+def _delete_stale(client, resource_id: str, entry: DatasetEntry, period_filters: dict[str, Any],
+                  frame: pd.DataFrame) -> int:
+    """Delete the period's rows that the new version no longer has (upsert alone keeps them)."""
+    key = list(entry.table.primary_key)
+    found = client.call_action(
+        "datastore_search",
+        {"resource_id": resource_id, "filters": period_filters, "fields": key, "limit": READ_LIMIT},
+    )["records"]
+    wanted = {tuple(str(v) for v in r) for r in frame[key].astype(object).itertuples(index=False, name=None)}
+    stale = [r for r in found if tuple(str(r[k]) for k in key) not in wanted]
+    for row in stale:
+        client.call_action("datastore_delete",
+                           {"resource_id": resource_id, "filters": {k: row[k] for k in key}, "force": True})
+    return len(stale)
+
+
+def ensure_datatables_view(client, resource: dict) -> bool:
+    """Give the resource its table preview; CKAN adds none when the table comes after the upload."""
+    views = client.call_action("resource_view_list", {"id": resource["id"]})
+    if any(v.get("view_type") == "datatables_view" for v in views):
+        return False
+    # CKAN decides from the resource's datastore_active flag: send the current resource.
+    current = client.call_action("resource_show", {"id": resource["id"]})
+    client.call_action("resource_create_default_resource_views",
+                       {"resource": current, "create_datastore_views": True})
+    return True
+
+
+def sync_datastore(client, resource: dict, entry: DatasetEntry, period_rows: pd.DataFrame,
+                   history: pd.DataFrame, period_filters: dict[str, Any] | None) -> dict[str, Any]:
+    """Create the table when missing (and load the full history), else upsert the period's rows."""
+    resource_id = resource["id"]
+    new_table = not _has_table(client, resource_id)
+    # Without records, datastore_create on an existing table only updates fields and their info.
+    client.call_action("datastore_create", {
+        "resource_id": resource_id,
+        "force": True,
+        "fields": datastore_fields(entry),
+        "primary_key": list(entry.table.primary_key),
+    })
+    rows = history if new_table or period_filters is None else period_rows
+    for start in range(0, len(rows), UPSERT_CHUNK_ROWS):
+        client.call_action("datastore_upsert", {
+            "resource_id": resource_id,
+            "force": True,
+            "method": "upsert",
+            "records": to_records(rows.iloc[start:start + UPSERT_CHUNK_ROWS]),
+        })
+    deleted = 0
+    if not new_table and period_filters is not None:
+        deleted = _delete_stale(client, resource_id, entry, period_filters, period_rows)
+    view_created = ensure_datatables_view(client, resource)
+    log.info("DataStore of %s: %s, %d rows upserted, %d stale rows deleted",
+             resource_id, "table created" if new_table else "table updated", len(rows), deleted)
+    return {"table_created": new_table, "rows_upserted": len(rows), "rows_deleted": deleted,
+            "view_created": view_created}

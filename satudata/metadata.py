@@ -1,0 +1,110 @@
+"""A dataset's published metadata, derived from its catalog entry and the periods it holds.
+
+Satu Data fields come from the catalog's ``ckan.extras``; the DCAT-friendly keys are the
+extras that ckanext-dcat's ``euro_dcat_ap`` profiles read (temporal_start/_end, frequency,
+spatial_text/_uri, conforms_to), so a portal that adds ckanext-dcat serves them as DCAT.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from satudata import __version__, settings
+from satudata.catalog import DatasetEntry
+
+# EU Publications Office frequency vocabulary, which DCAT-AP expects for dct:accrualPeriodicity.
+FREQUENCY_URI = {
+    "daily": "http://publications.europa.eu/resource/authority/frequency/DAILY",
+    "monthly": "http://publications.europa.eu/resource/authority/frequency/MONTHLY",
+    "semiannual": "http://publications.europa.eu/resource/authority/frequency/ANNUAL_2",
+}
+
+# Frictionless Table Schema names of the catalog's column types.
+FRICTIONLESS_TYPES = {"string": "string", "int64": "integer", "float64": "number", "date": "date", "bool": "boolean"}
+
+
+def period_bounds(key: str) -> tuple[date, date]:
+    """First and last day (inclusive) of a period key: 2026-10-05, 2026-10 or 2026-S2."""
+    if "-S" in key:
+        year, half = key.split("-S")
+        first = date(int(year), 1 if half == "1" else 7, 1)
+        after = date(int(year) + (half == "2"), 7 if half == "1" else 1, 1)
+    elif key.count("-") == 2:
+        first = date.fromisoformat(key)
+        after = first + timedelta(days=1)
+    else:
+        year, month = (int(p) for p in key.split("-"))
+        first = date(year, month, 1)
+        after = date(year + (month == 12), month % 12 + 1, 1)
+    return first, after - timedelta(days=1)
+
+
+def license_id(entry: DatasetEntry) -> str:
+    """The dataset's licence: the catalog's, or the deployment's default."""
+    return entry.ckan.license_id or settings.default_license_id()
+
+
+def dataset_extras(entry: DatasetEntry, first_period: str, last_period: str) -> dict[str, str]:
+    """Satu Data and DCAT extras of the dataset holding periods ``first_period``..``last_period``."""
+    meta = entry.ckan
+    extras = dict(meta.extras)
+    extras["periode_data"] = f"{first_period} s.d. {last_period}"
+    extras["temporal_start"] = period_bounds(first_period)[0].isoformat()
+    extras["temporal_end"] = period_bounds(last_period)[1].isoformat()
+    extras["frequency"] = FREQUENCY_URI[entry.schedule]
+    if "cakupan" in meta.extras:
+        extras["spatial_text"] = meta.extras["cakupan"]
+    if meta.spatial_uri:
+        extras["spatial_uri"] = meta.spatial_uri
+    if meta.conforms_to:
+        # ckanext-dcat reads list-valued extras as JSON.
+        extras["conforms_to"] = json.dumps(meta.conforms_to, ensure_ascii=False)
+    return extras
+
+
+def data_dictionary(entry: DatasetEntry) -> list[dict[str, Any]]:
+    """Name, type, description and unit of every published column."""
+    return [
+        {"name": c.name, "type": c.type, "description": c.description, "unit": c.unit}
+        for c in entry.table.columns
+    ]
+
+
+def datapackage(entry: DatasetEntry, csv_path: Path, csv_sha256: str, rows: int,
+                first_period: str, last_period: str) -> dict[str, Any]:
+    """A Frictionless Data Package describing the published CSV (the data dictionary)."""
+    fields = []
+    for col in data_dictionary(entry):
+        field = {"name": col["name"], "type": FRICTIONLESS_TYPES[col["type"]], "description": col["description"]}
+        if col["unit"]:
+            # Not a core Table Schema property; Frictionless keeps unknown properties.
+            field["unit"] = col["unit"]
+        fields.append(field)
+    start, end = period_bounds(first_period)[0], period_bounds(last_period)[1]
+    return {
+        "profile": "tabular-data-package",
+        "name": entry.ckan.name,
+        "title": entry.ckan.title,
+        "description": entry.ckan.notes.strip(),
+        "version": __version__,
+        "licenses": [{"name": license_id(entry)}],
+        "keywords": list(entry.ckan.tags),
+        "temporal": {"start": start.isoformat(), "end": end.isoformat()},
+        "resources": [
+            {
+                "name": entry.ckan.name,
+                "path": csv_path.name,
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "hash": f"sha256:{csv_sha256}",
+                "bytes": csv_path.stat().st_size,
+                "rows": rows,
+                "schema": {"fields": fields, "primaryKey": list(entry.table.primary_key)},
+            }
+        ],
+    }

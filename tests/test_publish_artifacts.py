@@ -1,0 +1,72 @@
+"""Published metadata and side files, without a portal: periods, extras, report HTML, chart."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from satudata.catalog import get_entry
+from satudata.metadata import FREQUENCY_URI, dataset_extras, period_bounds
+from satudata.report_html import render_report
+
+DATASET = "dpmptsp_izin_terbit_bulanan"
+
+
+@pytest.mark.parametrize("key, first, last", [
+    ("2026-10", date(2026, 10, 1), date(2026, 10, 31)),
+    ("2026-12", date(2026, 12, 1), date(2026, 12, 31)),
+    ("2024-02", date(2024, 2, 1), date(2024, 2, 29)),
+    ("2026-S1", date(2026, 1, 1), date(2026, 6, 30)),
+    ("2026-S2", date(2026, 7, 1), date(2026, 12, 31)),
+    ("2026-10-05", date(2026, 10, 5), date(2026, 10, 5)),
+])
+def test_period_bounds(key, first, last):
+    assert period_bounds(key) == (first, last)
+
+
+def test_extras_keep_catalog_fields_and_add_dcat_keys():
+    entry = get_entry(DATASET)
+    extras = dataset_extras(entry, "2026-08", "2026-10")
+    assert {k: extras[k] for k in entry.ckan.extras} == entry.ckan.extras
+    assert extras["periode_data"] == "2026-08 s.d. 2026-10"
+    assert (extras["temporal_start"], extras["temporal_end"]) == ("2026-08-01", "2026-10-31")
+    assert extras["frequency"] == FREQUENCY_URI["monthly"]
+    assert json.loads(extras["conforms_to"]) == entry.ckan.conforms_to
+
+
+def test_report_html_escapes_values_and_is_stable():
+    report = {
+        "dataset_id": "x", "suite": "x", "rows": 3, "success": False, "critical_failures": 1, "warnings": 0,
+        "parameters": {},
+        "expectations": [{
+            "type": "expect_column_values_to_be_in_set", "column": "kode", "severity": "critical",
+            "success": False, "note": "<b>kode</b> wilayah", "kwargs": {"value_set": ["64.01"]},
+            "unexpected_count": 1, "unexpected_examples": ["<script>alert(1)</script>"], "observed_value": None,
+        }],
+    }
+    html = render_report(report, "Judul & <uji>", "2026-10")
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "Judul &amp; &lt;uji&gt;" in html and "GAGAL" in html
+    assert render_report(report, "Judul & <uji>", "2026-10") == html
+
+
+def test_chart_is_the_same_file_for_the_same_data(tmp_path):
+    from satudata.chart import measure_per_period, write_chart
+
+    entry = get_entry(DATASET)
+    frame = pd.DataFrame({"tahun": [2026, 2026, 2026], "bulan": [9, 10, 10], "jumlah_izin_terbit": [5, 7, 8]})
+    series = measure_per_period(frame, entry)
+    assert series.to_dict() == {"2026-09": 5.0, "2026-10": 15.0}
+    a = write_chart(frame, entry, tmp_path / "a.png").read_bytes()
+    b = write_chart(frame, entry, tmp_path / "b.png").read_bytes()
+    assert a == b and a[:4] == b"\x89PNG"
+
+
+def test_chart_labels_use_indonesian_number_format():
+    from satudata.chart import _indonesian
+
+    assert _indonesian(1234567, 0) == "1.234.567"
+    assert _indonesian(88.345, 1) == "88,3"

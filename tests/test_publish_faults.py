@@ -1,0 +1,346 @@
+"""Publishing under faults, against the real local CKAN test portal behind a fault-injecting proxy.
+
+Each dataset here is the permits dataset under another portal name, so these tests do not
+disturb the pipeline tests. After the retries (or the next run) no dataset or resource is
+duplicated and every dataset is wholly one version: all its resources carry the hashes of
+one set of written files, and its ``satudata_versi`` names that set.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from satudata.catalog import DatasetEntry, get_entry
+from satudata.extract import sha256_of
+from satudata.periods import Period
+from tests.conftest import REPO, TEST_PORTAL_INSTANCE, TEST_PORTAL_PORT, sqlite_conn
+from tests.faultproxy import FaultProxy
+
+pytestmark = pytest.mark.integration
+
+DATASET = "dpmptsp_izin_terbit_bulanan"
+TIMEOUT = 2.0
+OCTOBER = Period("monthly", *(__import__("datetime").date(2026, m, 1) for m in (10, 11)))
+SEPTEMBER = Period("monthly", *(__import__("datetime").date(2026, m, 1) for m in (9, 10)))
+AUGUST = Period("monthly", *(__import__("datetime").date(2026, m, 1) for m in (8, 9)))
+DEVSTACK = [sys.executable, str(REPO / "devstack" / "ckanstack.py")]
+
+
+def devstack(*args: str) -> None:
+    """Run a devstack command on the test portal's instance; fail with its messages."""
+    proc = subprocess.run([*DEVSTACK, *args, "--instance", TEST_PORTAL_INSTANCE], capture_output=True, text=True)
+    assert proc.returncode == 0, f"ckanstack {args}: exit {proc.returncode}\n{proc.stderr[-3000:]}"
+
+
+def start_portal(*settings: str) -> None:
+    try:
+        devstack("up", "--port", str(TEST_PORTAL_PORT), *settings)
+    except AssertionError:
+        # A restart sometimes finds the port not yet released by the stopped process; `up` is
+        # idempotent, so a second call finishes the job.
+        devstack("up", "--port", str(TEST_PORTAL_PORT), *settings)
+
+
+def variant(name: str, **ckan) -> DatasetEntry:
+    """The permits catalog entry published under another portal name."""
+    entry = get_entry(DATASET)
+    return entry.model_copy(update={"ckan": entry.ckan.model_copy(update={"name": name, **ckan})})
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, sample_sqlite, ckan_portal):
+    mp = pytest.MonkeyPatch()
+    mp.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(sample_sqlite))
+    mp.setenv("SATUDATA_CKAN_TIMEOUT_SECONDS", str(TIMEOUT))
+    mp.setenv("SATUDATA_CKAN_RETRIES", "6")
+    mp.setenv("SATUDATA_CKAN_BACKOFF_SECONDS", "0.2")
+    from ckanapi import RemoteCKAN
+
+    client = RemoteCKAN(ckan_portal["url"], apikey=ckan_portal["api_token"])
+    yield {"mp": mp, "portal": ckan_portal, "client": client, "tmp": tmp_path_factory}
+    mp.undo()
+
+
+def point_at(env, url: str, **extra) -> None:
+    env["mp"].setenv("AIRFLOW_CONN_CKAN_DEFAULT", json.dumps(
+        {"conn_type": "ckan", "host": url, "password": env["portal"]["api_token"], "extra": extra}))
+
+
+def purge(env, name: str) -> None:
+    from ckanapi import NotFound
+
+    try:
+        env["client"].action.dataset_purge(id=name)
+    except NotFound:
+        pass
+
+
+def build(env, entry: DatasetEntry, period: Period, data: Path) -> dict[str, str]:
+    """Extract, transform, validate and write one period into the data zone ``data``."""
+    from satudata import steps
+
+    env["mp"].setenv("SATUDATA_DATA_DIR", str(data))
+    run_id = f"test__{period.key}"
+    raw = steps.extract(entry, period, run_id)
+    staged = steps.transform(entry, period, raw)
+    report = steps.validate(entry, period, staged, run_id)
+    return steps.write_outputs(entry, period, staged, report)
+
+
+def hashes_of(entry: DatasetEntry, outputs: dict[str, str]) -> dict[str, str]:
+    """Resource name -> sha256 of the files of one written version (read now: files get rewritten)."""
+    from satudata.steps import publish_files
+
+    return {f.name: f"sha256:{sha256_of(f.path)}" for f in publish_files(entry, outputs)}
+
+
+def publish(entry: DatasetEntry, period: Period, outputs: dict[str, str], run_id: str) -> dict:
+    from satudata import steps
+
+    return steps.publish(entry, period, outputs, run_id, "test_publish_faults")
+
+
+def portal_state(env, name: str) -> tuple[dict, dict[str, str]]:
+    """The package and its resources' hashes; fails on duplicate datasets or resource names."""
+    client = env["client"]
+    found = client.action.package_search(q=f"name:{name}", include_private=True)
+    assert found["count"] == 1, f"{found['count']} datasets named {name}"
+    pkg = client.action.package_show(id=name)
+    names = [r["name"] for r in pkg["resources"]]
+    assert len(names) == len(set(names)), f"duplicate resources: {names}"
+    return pkg, {r["name"]: r["hash"] for r in pkg["resources"]}
+
+
+def assert_wholly(env, name: str, version: dict[str, str], rows: int) -> None:
+    from satudata.publish import version_of
+
+    pkg, hashes = portal_state(env, name)
+    assert hashes == version
+    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    assert extras["satudata_versi"] == version_of(version)
+    assert not pkg["private"]
+    csv = next(r for r in pkg["resources"] if r["name"].endswith(".csv"))
+    assert env["client"].action.datastore_search(resource_id=csv["id"], limit=0)["total"] == rows
+    views = env["client"].action.resource_view_list(id=csv["id"])
+    assert [v["view_type"] for v in views].count("datatables_view") == 1
+
+
+INJECTED: list[tuple[str, str]] = []
+
+
+def test_transient_faults_are_retried_and_the_new_version_is_whole(env):
+    entry = variant("uji-gangguan-izin-terbit")
+    purge(env, entry.ckan.name)
+    data = env["tmp"].mktemp("faults") / "data"
+    point_at(env, env["portal"]["url"])
+    first = build(env, entry, OCTOBER, data)
+    old = hashes_of(entry, first)
+    publish(entry, OCTOBER, first, "run-1")
+    assert_wholly(env, entry.ckan.name, old, int(first["rows"]))
+
+    second = build(env, entry, SEPTEMBER, data)
+    new = hashes_of(entry, second)
+    assert new != old
+    with FaultProxy(env["portal"]["url"]) as proxy:
+        point_at(env, proxy.url)
+        proxy.add("organization_show", "503")
+        proxy.add("package_show", "429", delay=1)
+        proxy.add("package_show", "500", nth=2)
+        proxy.add("resource_patch", "reset_before")
+        proxy.add("resource_patch", "slow_after", nth=2, delay=TIMEOUT + 1.5)
+        proxy.add("resource_patch", "503", nth=4)
+        proxy.add("resource_patch", "reset_after", nth=6)
+        proxy.add("resource_patch", "429", nth=8, delay=1)
+        proxy.add("datastore_search", "503")
+        proxy.add("datastore_create", "500")
+        proxy.add("datastore_upsert", "slow_after", delay=TIMEOUT + 1.5)
+        proxy.add("datastore_upsert", "reset_after", nth=2)
+        proxy.add("package_patch", "reset_after")
+        proxy.add("package_patch", "slow_after", nth=2, delay=TIMEOUT + 1.5)
+        proxy.add("resource_view_list", "500")
+        result = publish(entry, SEPTEMBER, second, "run-2")
+        assert proxy.plan == [], f"faults never triggered: {proxy.plan}"
+        INJECTED.extend(proxy.injected)
+    assert result["changed"] and result["bytes_uploaded"] > 0
+    assert_wholly(env, entry.ckan.name, new, int(second["rows"]))
+
+
+def test_lost_creates_are_looked_up_not_repeated(env, caplog):
+    entry = variant("uji-gangguan-izin-baru")
+    purge(env, entry.ckan.name)
+    data = env["tmp"].mktemp("creates") / "data"
+    outputs = build(env, entry, OCTOBER, data)
+    version = hashes_of(entry, outputs)
+    with FaultProxy(env["portal"]["url"]) as proxy:
+        point_at(env, proxy.url)
+        proxy.add("package_create", "slow_after", delay=TIMEOUT + 1.5)
+        proxy.add("resource_create", "reset_after")
+        proxy.add("resource_create", "503", nth=2)
+        proxy.add("resource_create", "slow_after", nth=4, delay=TIMEOUT + 1.5)
+        proxy.add("resource_create", "reset_before", nth=6)
+        proxy.add("resource_create_default_resource_views", "reset_after")
+        proxy.add("datastore_create", "slow_after", delay=TIMEOUT + 1.5)
+        with caplog.at_level("INFO", logger="satudata.publish"):
+            publish(entry, OCTOBER, outputs, "run-1")
+        assert proxy.plan == [], f"faults never triggered: {proxy.plan}"
+        INJECTED.extend(proxy.injected)
+    # The late answers did time out (ckanapi itself would wait forever) and were looked up.
+    lost = [r.getMessage() for r in caplog.records if "answer lost" in r.getMessage()]
+    assert any(m.startswith("package_create: answer lost (ReadTimeout") for m in lost), lost
+    assert sum(m.startswith("resource_create: answer lost") for m in lost) == 3, lost
+    assert_wholly(env, entry.ckan.name, version, int(outputs["rows"]))
+
+
+def test_portal_stopped_mid_publish_then_the_next_run_completes(env):
+    entry = variant("uji-gangguan-izin-terbit")
+    data = next(p for p in env["tmp"].getbasetemp().glob("faults*/data"))
+    env["mp"].setenv("SATUDATA_DATA_DIR", str(data))
+    before, old = portal_state(env, entry.ckan.name)
+    third = build(env, entry, AUGUST, data)
+    new = hashes_of(entry, third)
+    assert new != old
+
+    stopped = threading.Event()
+
+    def stop_portal() -> None:
+        try:
+            devstack("down")
+        finally:
+            stopped.set()
+
+    try:
+        with FaultProxy(env["portal"]["url"]) as proxy:
+            point_at(env, proxy.url)
+            proxy.add("resource_patch", "call", nth=2, callback=stop_portal)
+            with pytest.raises(Exception):  # noqa: B017 - whatever the client raises once retries run out
+                publish(entry, AUGUST, third, "run-3")
+            INJECTED.extend(proxy.injected)
+    finally:
+        # The client may give up before the portal has finished stopping: never start it twice.
+        stopped.wait(timeout=120)
+        start_portal()
+    # Not committed: the dataset still names the previous complete version.
+    during, _ = portal_state(env, entry.ckan.name)
+    extras = {e["key"]: e["value"] for e in during["extras"]}
+    assert extras["satudata_versi"] == {e["key"]: e["value"] for e in before["extras"]}["satudata_versi"]
+
+    point_at(env, env["portal"]["url"])
+    publish(entry, AUGUST, third, "run-4")
+    assert_wholly(env, entry.ckan.name, new, int(third["rows"]))
+
+
+def test_portal_restarted_while_the_client_retries(env):
+    entry = variant("uji-gangguan-izin-baru")
+    data = next(p for p in env["tmp"].getbasetemp().glob("creates*/data"))
+    _, old = portal_state(env, entry.ckan.name)
+    outputs = build(env, entry, SEPTEMBER, data)
+    new = hashes_of(entry, outputs)
+    assert new != old
+    restarted = threading.Event()
+
+    def bounce_portal() -> None:
+        devstack("down")
+        threading.Thread(target=lambda: (start_portal(), restarted.set()), daemon=True).start()
+
+    # Backoff 0.2 s doubling over 9 retries waits up to ~100 s: longer than a restart takes.
+    env["mp"].setenv("SATUDATA_CKAN_RETRIES", "9")
+    try:
+        with FaultProxy(env["portal"]["url"]) as proxy:
+            point_at(env, proxy.url)
+            proxy.add("resource_patch", "call", nth=3, callback=bounce_portal)
+            publish(entry, SEPTEMBER, outputs, "run-2")
+            INJECTED.extend(proxy.injected)
+    finally:
+        env["mp"].setenv("SATUDATA_CKAN_RETRIES", "6")
+        assert restarted.wait(timeout=180), "the portal did not come back"
+    assert_wholly(env, entry.ckan.name, new, int(outputs["rows"]))
+
+
+def test_at_least_twenty_faults_were_injected():
+    kinds = {kind for _, kind in INJECTED}
+    assert len(INJECTED) >= 20, INJECTED
+    assert {"500", "503", "429", "slow_after", "reset_before", "reset_after", "call"} <= kinds
+
+
+def test_validation_error_is_reported_with_ckans_message(env):
+    from satudata.publish import PublishError
+
+    entry = variant("uji-tag-tidak-sah", tags=["izin terbit!"])
+    purge(env, entry.ckan.name)
+    point_at(env, env["portal"]["url"])
+    outputs = build(env, entry, OCTOBER, env["tmp"].mktemp("invalid") / "data")
+    with pytest.raises(PublishError, match=r"409.*izin terbit!"):
+        publish(entry, OCTOBER, outputs, "run-1")
+    from ckanapi import NotFound
+
+    with pytest.raises(NotFound):
+        env["client"].action.package_show(id=entry.ckan.name)
+
+
+def test_file_over_the_portal_limit_gets_an_error_naming_it(env, tmp_path):
+    from satudata.publish import PublishFile, ResourceTooLarge, upsert_resource
+    from transforms.tables import write_csv
+
+    client = env["client"]
+    pkg = client.action.package_show(id="uji-gangguan-izin-terbit")
+    big = tmp_path / "besar.csv"
+    import pandas as pd
+
+    frame = pd.DataFrame({"teks": pd.array(["=HYPERLINK(\"http://x\")", "+SUM(1,2)", "@SUM(A1)", "biasa"] * 40000,
+                                            dtype="string"), "angka": [-1, 2, 3, 4] * 40000})
+    write_csv(frame, big)
+    assert big.stat().st_size > 1024 * 1024
+    item = PublishFile("besar.csv", big, "CSV", "uji", "text/csv")
+    start_portal("--max-resource-size", "1")
+    try:
+        with pytest.raises(ResourceTooLarge, match=r"ckan\.max_resource_size"):
+            upsert_resource(client, pkg, item, {})
+        with pytest.raises(ResourceTooLarge, match=r"max_resource_size of 1 MB"):
+            upsert_resource(client, pkg, item, {}, max_bytes=1024 * 1024)
+        assert "besar.csv" not in [r["name"] for r in client.action.package_show(id=pkg["id"])["resources"]]
+    finally:
+        start_portal("--max-resource-size", "100")
+    # Under the limit it goes through, and what CKAN serves has the formulas neutralised.
+    small = tmp_path / "rumus.csv"
+    write_csv(frame.head(4), small)
+    done = upsert_resource(client, pkg, PublishFile("rumus.csv", small, "CSV", "uji", "text/csv"), {})
+    body = requests.get(done["url"], timeout=30, headers={"Authorization": env["portal"]["api_token"]}).text
+    # Text cells get a leading apostrophe; the number -1 stays a number.
+    assert body.splitlines() == ["teks,angka", '"\'=HYPERLINK(""http://x"")",-1', '"\'+SUM(1,2)",2',
+                                 "'@SUM(A1),3", "biasa,4"]
+    client.action.resource_delete(id=done["id"])
+
+
+def test_datastore_follows_a_period_that_lost_rows(env, tmp_path, monkeypatch, sample_sqlite):
+    import shutil
+    import sqlite3
+
+    entry = variant("uji-datastore-baris-hilang")
+    purge(env, entry.ckan.name)
+    point_at(env, env["portal"]["url"])
+    data = tmp_path / "data"
+    first = build(env, entry, OCTOBER, data)
+    publish(entry, OCTOBER, first, "run-1")
+
+    source = tmp_path / "fewer-permits.sqlite"
+    shutil.copy(sample_sqlite, source)
+    with sqlite3.connect(source) as db:
+        gone = db.execute("DELETE FROM permohonan_izin WHERE kode_wilayah = '64.74'"
+                          " AND tanggal_terbit >= '2026-10-01' AND tanggal_terbit < '2026-11-01'").rowcount
+    assert gone > 0
+    monkeypatch.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(source))
+    second = build(env, entry, OCTOBER, data)
+    assert int(second["rows"]) < int(first["rows"])
+    publish(entry, OCTOBER, second, "run-2")
+    assert_wholly(env, entry.ckan.name, hashes_of(entry, second), int(second["rows"]))
+    csv = next(r for r in env["client"].action.package_show(id=entry.ckan.name)["resources"]
+               if r["name"].endswith(".csv"))
+    left = env["client"].action.datastore_search(resource_id=csv["id"], filters={"kode_kabupaten_kota": "64.74"})
+    assert left["total"] == 0
