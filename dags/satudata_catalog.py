@@ -72,7 +72,8 @@ def build_dag(entry: DatasetEntry):
             return steps.transform(*period(data_interval_start, data_interval_end), raw_path)
 
         @task
-        def validate(staged_path: str, data_interval_start=None, data_interval_end=None, run_id=None) -> str:
+        def validate(staged_path: str, data_interval_start=None, data_interval_end=None,
+                     run_id=None) -> dict[str, str]:
             from airflow.sdk.exceptions import AirflowFailException
 
             from satudata import steps
@@ -81,15 +82,15 @@ def build_dag(entry: DatasetEntry):
             try:
                 return steps.validate(*period(data_interval_start, data_interval_end), staged_path, run_id)
             except ValidationFailed as exc:
-                # Bad data does not get better by retrying.
+                # Bad data (and personal data, PersonalDataFound) does not get better by retrying.
                 raise AirflowFailException(str(exc)) from exc
 
         @task
-        def write(staged_path: str, report_path: str, data_interval_start=None,
-                  data_interval_end=None) -> dict[str, str]:
+        def write(gate: dict[str, str], data_interval_start=None, data_interval_end=None) -> dict[str, str]:
             from satudata import steps
 
-            return steps.write_outputs(*period(data_interval_start, data_interval_end), staged_path)
+            # The gate's output, not the staged file: small cells may have been suppressed.
+            return steps.write_outputs(*period(data_interval_start, data_interval_end), gate["publishable"])
 
         @task
         def publish(outputs: dict[str, str], data_interval_start=None, data_interval_end=None,
@@ -99,7 +100,7 @@ def build_dag(entry: DatasetEntry):
             return steps.publish(*period(data_interval_start, data_interval_end), outputs, run_id, dag.dag_id)
 
         staged = transform(extract())
-        publish(write(staged, validate(staged)))
+        publish(write(validate(staged)))
 
     return pipeline()
 

@@ -90,6 +90,7 @@ def test_rows_outside_the_run_period_block(good_frame):
 
 def test_warning_is_reported_but_does_not_block(good_frame):
     frame = good_frame.copy()
-    frame.loc[0, "median_hari_proses"] = 120.0
+    # Above the 90-day warning; the 90th percentile stays above the median (a critical rule).
+    frame.loc[0, ["median_hari_proses", "persentil_90_hari_proses"]] = [120.0, 130.0]
     report = _validate(frame)
     assert report.success and report.warnings == 1
