@@ -186,8 +186,9 @@ def _scan_numeric(column: str, values: pd.Series) -> dict[str, int]:
         return counts
 
     def add(kind: str, mask: pd.Series) -> None:
-        if int(mask.sum()):
-            counts[kind] = counts.get(kind, 0) + int(mask.sum())
+        hits = int(mask.astype("boolean").fillna(False).sum())  # an empty selection maps to str dtype
+        if hits:
+            counts[kind] = counts.get(kind, 0) + hits
 
     length = digits.str.len()
     nik = digits[length == 16].map(lambda d: nik_kind(d, column))
@@ -203,7 +204,7 @@ def _scan_numeric(column: str, values: pd.Series) -> dict[str, int]:
         ("telepon", digits.str.match(r"^8[1-35-9]\d{7,10}$")),
         ("npwp", (length == 14) & digits.map(lambda d: is_npwp_digits("0" + d))),
     ):
-        if mask.sum() >= max(1, 0.5 * len(digits)):
+        if mask.astype("boolean").fillna(False).sum() >= max(1, 0.5 * len(digits)):
             add(kind, mask)
     return counts
 
