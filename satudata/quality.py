@@ -67,6 +67,13 @@ class ValidationReport:
         return "; ".join(parts)
 
 
+def _shorten(value: Any, limit: int = 120) -> Any:
+    # An example in a report is a hint, not the value: a 1 MB cell must not become a 1 MB report.
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}... ({len(value):,} characters)"
+    return value
+
+
 def _columns_of(kwargs: dict[str, Any]) -> str | None:
     if kwargs.get("column"):
         return kwargs["column"]
@@ -168,7 +175,7 @@ def validate_frame(
                 note=meta.get("notes", ""),
                 kwargs={k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)},
                 unexpected_count=res.get("unexpected_count"),
-                unexpected_examples=list(res.get("partial_unexpected_list") or [])[:10],
+                unexpected_examples=[_shorten(v) for v in list(res.get("partial_unexpected_list") or [])[:10]],
                 observed_value=res.get("observed_value"),
             )
         )
