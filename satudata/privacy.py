@@ -34,7 +34,7 @@ _FIFTEEN = re.compile(r"(?<![\d.,])0?\d{15}(?![\d]|[.,]\d)")
 _MOBILE = re.compile(r"(?<![\d\w])(?:\+62|62|0)[ .-]?8[1-35-9](?:[ .-]?\d){7,10}(?![\d])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Cheap pre-filter: only cells with a long digit run or an @ go through the detailed checks.
-_CANDIDATE = re.compile(r"\d[\d .-]{8,}\d|@")
+_CANDIDATE = re.compile(r"(?:\d[ .-]?){9,}\d|@")
 _KK_HINT = re.compile(r"(^|_)(kk|no_kk|kartu_keluarga|keluarga)(_|$)")
 
 
@@ -168,19 +168,22 @@ def kinds_in_text(text: str, column: str = "") -> set[str]:
     return found
 
 
-def _integral_digits(values: pd.Series) -> pd.Series:
-    """Whole numbers of a numeric column as digit strings (floats only when integral)."""
+def _integral_digits(values: pd.Series) -> tuple[pd.Series, int]:
+    """Whole numbers >= 1e8 of a numeric column as digit strings, and the digit count of its median.
+
+    Floats count only when integral. Python ints keep every digit of an int64; float64 above
+    2**53 loses the last one or two, which the structure checks (province, date) do not need.
+    """
     numbers = pd.to_numeric(values, errors="coerce").dropna()
+    typical = len(str(int(abs(numbers.median())))) if len(numbers) else 0
     numbers = numbers[(numbers >= 1e8) & (numbers < 1e19)]
     if pd.api.types.is_float_dtype(numbers):
         numbers = numbers[numbers == numbers.round()]
-    # Python ints keep every digit of an int64; float64 above 2**53 loses the last one or two,
-    # which the structure checks (province, date) do not depend on.
-    return numbers.map(lambda v: str(int(v)))
+    return numbers.map(lambda v: str(int(v))), typical
 
 
 def _scan_numeric(column: str, values: pd.Series) -> dict[str, int]:
-    digits = _integral_digits(values)
+    digits, typical = _integral_digits(values)
     counts: dict[str, int] = {}
     if digits.empty:
         return counts
@@ -196,16 +199,20 @@ def _scan_numeric(column: str, values: pd.Series) -> dict[str, int]:
         add(kind, nik == kind)
     add("nip", digits[length == 18].map(is_nip))
     add("npwp", digits[length == 15].map(is_npwp_digits))
-    # 62 8x... is a mobile number with its country code; as a number it cannot be mistaken.
-    add("telepon", digits.str.match(r"^628[1-35-9]\d{7,10}$"))
-    # A leading 0 is lost when a phone number or an old NPWP is stored as a number. Amounts of
-    # that size are common (rupiah), so only a column made mostly of such values is flagged.
+    # Phone numbers stored as numbers (62 8xx..., or 8xx... once the leading 0 is lost) and old
+    # NPWPs without their leading 0 have the size of rupiah amounts, which are common. They count
+    # when most of the column looks like them (a phone column), or when they stand out by four or
+    # more digits from the column's median (a phone number planted among counts).
+    outlier = length >= typical + 4
     for kind, mask in (
-        ("telepon", digits.str.match(r"^8[1-35-9]\d{7,10}$")),
+        ("telepon", digits.str.match(r"^(?:62)?8[1-35-9]\d{7,10}$")),
         ("npwp", (length == 14) & digits.map(lambda d: is_npwp_digits("0" + d))),
     ):
-        if mask.astype("boolean").fillna(False).sum() >= max(1, 0.5 * len(digits)):
+        mask = mask.astype("boolean").fillna(False)
+        if mask.sum() >= max(1, 0.5 * len(digits)):
             add(kind, mask)
+        else:
+            add(kind, mask & outlier)
     return counts
 
 
@@ -213,9 +220,10 @@ def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
     text = values.dropna().astype("string")
     text = text[text.str.contains(_CANDIDATE, regex=True).fillna(False)]
     counts: dict[str, int] = {}
-    for cell in text:
+    # Codes and names repeat: each distinct value is checked once and counted as often as it occurs.
+    for cell, occurrences in text.value_counts().items():
         for kind in kinds_in_text(cell, column):
-            counts[kind] = counts.get(kind, 0) + 1
+            counts[kind] = counts.get(kind, 0) + int(occurrences)
     return counts
 
 

@@ -90,6 +90,7 @@ def test_non_personal_identifiers_are_not_flagged(text):
 def test_whole_precision_corpus_as_published_columns_passes():
     frame = pd.DataFrame({"keterangan": pd.array(PRECISION_CORPUS, dtype="string")})
     frame["anggaran_rupiah"] = [12_345_678_901_234 + i * 7_919_117 for i in range(len(frame))]  # 14 digits
+    frame.loc[3, "anggaran_rupiah"] = 628_123_456_789  # Rp 628 billion, shaped like 62 812-3456-789
     frame["jumlah"] = np.arange(len(frame), dtype="int64") * 1_000_003
     frame["nilai"] = np.linspace(0.5, 99_999_999.5, len(frame))
     scan = scan_frame(frame)
@@ -115,6 +116,13 @@ def test_numeric_columns_are_scanned_too():
         ("hp_tanpa_nol", "telepon"): 2,
         ("nip", "nip"): 1,
     }
+
+
+def test_amount_columns_with_phone_shaped_values_pass():
+    # One in a thousand random rupiah amounts starts with 628...; they are amounts, not phones.
+    amounts = pd.Series(np.random.default_rng(7).integers(10**9, 10**14, 20_000))
+    amounts.iloc[:5] = [628_123_456_789, 81_234_567_890, 6_281_234_567_890, 812_345_678_901, 62_812_345_678]
+    assert scan_frame(pd.DataFrame({"anggaran_rupiah": amounts})).success
 
 
 def test_leading_zero_phone_rule_needs_a_column_of_them():
