@@ -61,9 +61,11 @@ h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2rem;bor
 .sub{color:#57606a;margin-top:0}.badge{display:inline-block;padding:.35rem .8rem;border-radius:.3rem;font-weight:700}
 .ok{background:#dafbe1;color:#116329}.bad{background:#ffebe9;color:#a40e26}.warn{background:#fff8c5;color:#7d4e00}
 table{border-collapse:collapse;width:100%;margin-top:.6rem;font-size:.92rem}
-th,td{border:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#f6f8fa}
+th,td{border:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:break-word}
+th{background:#f6f8fa}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}
 code{font-size:.85rem}.muted{color:#57606a}
+table.fixed{table-layout:fixed}table.fixed td{overflow-wrap:anywhere}
 """
 
 _SEVERITY = {"critical": "kritis", "warning": "peringatan"}
@@ -91,17 +93,29 @@ def render_html(report: QualityReport) -> str:
             status += f' <span class="badge warn">{report.warnings} peringatan</span>'
     else:
         status = '<span class="badge bad">DIBLOKIR: tidak dipublikasikan</span>'
-    reasons = "".join(f"<li>{_e(r)}</li>" for r in report.blocked_by)
+    # Why it is blocked, in the words of the suite's notes rather than expectation type names.
+    reasons = "".join(
+        f"<li>{_e(o.note or o.type)}{f' ({_e(o.column)})' if o.column else ''}: "
+        f"{'' if o.unexpected_count is None else f'{o.unexpected_count} baris tidak sesuai'}</li>"
+        for o in report.expectations if not o.success and o.severity == "critical"
+    ) + "".join(
+        f"<li>Data pribadi di kolom {_e(f['column'])}: {f['cells']} sel berisi "
+        f"{_e(_KIND.get(f['kind'], f['kind']))}</li>"
+        for f in report.privacy.get("findings", []) if not f["allowed"]
+    )
     rows = []
     for o in report.expectations:
-        examples = ", ".join(_e(x) for x in o.unexpected_examples[:5])
-        observed = "" if o.observed_value is None else _e(o.observed_value)
+        detail = ""
+        if o.unexpected_examples:
+            detail = "contoh: " + ", ".join(_e(x) for x in o.unexpected_examples[:5])
+        elif o.observed_value is not None:
+            detail = f"teramati: {_e(o.observed_value)}"
         rows.append(
             f"<tr><td>{_e(o.note or o.type)}<br><code class=muted>{_e(o.type)}</code></td>"
             f"<td>{_e(o.column or '')}</td><td>{_SEVERITY.get(o.severity, _e(o.severity))}</td>"
             f"{_result_cell(o.success, o.severity)}"
             f"<td>{'' if o.unexpected_count is None else o.unexpected_count}</td>"
-            f"<td>{observed}</td><td>{examples}</td></tr>"
+            f"<td>{detail}</td></tr>"
         )
     privacy = report.privacy
     findings = privacy.get("findings", [])
@@ -152,8 +166,9 @@ def render_html(report: QualityReport) -> str:
 </dl>
 <h2>Pemeriksaan kualitas ({_e(report.suite)})</h2>
 <p class=muted>Kritis: memblokir publikasi. Peringatan: tetap dipublikasikan, dicatat di sini.</p>
-<table><tr><th>Pemeriksaan</th><th>Kolom</th><th>Tingkat</th><th>Hasil</th><th>Tidak sesuai</th>
-<th>Nilai teramati</th><th>Contoh</th></tr>
+<table class=fixed><colgroup><col style="width:31%"><col style="width:21%"><col style="width:10%">
+<col style="width:7%"><col style="width:8%"><col style="width:23%"></colgroup>
+<tr><th>Pemeriksaan</th><th>Kolom</th><th>Tingkat</th><th>Hasil</th><th>Tidak sesuai</th><th>Keterangan</th></tr>
 {"".join(rows)}</table>
 <h2>Pemindaian data pribadi</h2>
 {privacy_html}
