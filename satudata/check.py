@@ -24,6 +24,7 @@ import pandas as pd
 from satudata import settings
 from satudata.catalog import DatasetEntry, get_entry
 from satudata.periods import Period
+from satudata.report import QualityReport
 
 EXIT_PUBLISHABLE, EXIT_BLOCKED, EXIT_INPUT_ERROR = 0, 1, 2
 # Above this size, reading shows a progress bar on stderr.
@@ -220,7 +221,7 @@ def _read_previous(entry: DatasetEntry, path: Path) -> pd.DataFrame:
     return read_csv_minimal(path, {c.name: c.type for c in entry.table.columns}, progress=False, required=False)
 
 
-def format_report(report, out: TextIO, paths: dict[str, str] | None = None, note: str = "") -> None:
+def format_report(report: QualityReport, out: TextIO, paths: dict[str, str] | None = None, note: str = "") -> None:
     """The report as plain text for a terminal."""
     w = out.write
     w(f"Dataset   {report.dataset_id}: {report.title}\n")

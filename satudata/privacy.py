@@ -81,6 +81,7 @@ class PrivacyScan:
         return "; ".join(f"column '{f.column}': {f.cells} cell(s) with {f.kind}" for f in self.blocking)
 
     def to_dict(self) -> dict[str, Any]:
+        """The scan as plain data for the JSON report."""
         return {"success": self.success, **asdict(self)}
 
 

@@ -38,9 +38,11 @@ class QualityReport:
     blocked_by: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
+        """The report as plain data."""
         return asdict(self)
 
     def to_json(self) -> str:
+        """The report as indented JSON (UTF-8 text, Indonesian notes kept as they are)."""
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, default=str)
 
     def write(self, directory: Path) -> dict[str, str]:

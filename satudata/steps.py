@@ -89,6 +89,7 @@ def validate(entry: DatasetEntry, period: Period, staged_path: str, run_id: str)
     from transforms.tables import read_parquet, write_parquet
 
     frame = read_parquet(Path(staged_path))
+    # The previous period as published; with suppression its sum counts emptied cells as 0.
     previous_path = _zone("curated", entry) / f"{period.previous().key}.parquet"
     previous = read_parquet(previous_path) if previous_path.exists() else None
     gate = run_gate(entry, frame, period.key, period.parameters(), previous, run_id=run_id, source=staged_path)

@@ -33,6 +33,7 @@ class SuppressionResult:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """What was suppressed, as plain data for the report."""
         return asdict(self)
 
 

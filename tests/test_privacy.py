@@ -1,11 +1,13 @@
 """The personal-data scan: what it must find (recall), what it must leave alone (precision)."""
 
+import typing
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from satudata.catalog import PersonalDataAllowance
-from satudata.privacy import is_nip, kinds_in_text, nik_kind, redact, scan_frame
+from satudata.catalog import PersonalDataAllowance, PersonalDataKind
+from satudata.privacy import KINDS, is_nip, kinds_in_text, nik_kind, redact, scan_frame
 
 # Synthetic identifiers with a valid structure; none belongs to a real person.
 NIK_MAN = "6472011203850007"  # Samarinda, born 12-03-1985
@@ -160,3 +162,7 @@ def test_redact_hides_only_personal_values():
     assert redact(int(NIK_MAN)) == "[disamarkan: nik]"
     assert redact("64.99") == "64.99"
     assert redact([NIK_MAN, "PBG"]) == ["[disamarkan: nik]", "PBG"]
+
+
+def test_catalog_allows_exactly_the_kinds_the_scan_reports():
+    assert typing.get_args(PersonalDataKind) == KINDS
