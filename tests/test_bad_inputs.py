@@ -346,3 +346,23 @@ def test_dag_publishes_a_formula_neutralised(dag_zone, tmp_path, monkeypatch):
                         headers={"Authorization": dag_zone["portal"]["api_token"]}).text
     names = {row["jenis_izin"] for row in csv.DictReader(io.StringIO(body))}
     assert "'" + formula in names and formula not in names
+
+
+def test_volume_collapse_against_the_previous_period_blocks(tmp_path, data_dir, capsys):
+    previous = tmp_path / "september.csv"
+    september = TABLE.replace(",2026,10,", ",2026,9,")
+    for row, count in ((1, "120"), (2, "90"), (3, "40")):
+        september = _set(september, row, "jumlah_izin_terbit", count)
+    previous.write_text(september, encoding="utf-8")
+    table = tmp_path / "oktober.csv"
+    table.write_text(TABLE, encoding="utf-8")
+
+    code = main(["check", DATASET, str(table), "--transformed", "--period", "2026-10", "--previous", str(previous),
+                 "--report-dir", str(tmp_path / "r")])
+
+    out = capsys.readouterr().out
+    assert code == 1, out
+    # 25 permits after 250: below a quarter of the previous period.
+    assert re.search(r"FAIL critical jumlah_izin_terbit +expect_column_sum_to_be_between +observed 25", out), out
+    report = json.loads((tmp_path / "r" / "validation.json").read_text())
+    assert report["parameters"]["volume_previous_sum"] == 250.0
