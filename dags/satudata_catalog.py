@@ -87,7 +87,8 @@ def build_dag(entry: DatasetEntry):
             return steps.transform(*period(data_interval_start, data_interval_end), raw_path)
 
         @task
-        def validate(staged_path: str, data_interval_start=None, data_interval_end=None, run_id=None) -> str:
+        def validate(staged_path: str, data_interval_start=None, data_interval_end=None,
+                     run_id=None) -> dict[str, str]:
             from airflow.sdk.exceptions import AirflowFailException
 
             from satudata import steps
@@ -96,15 +97,16 @@ def build_dag(entry: DatasetEntry):
             try:
                 return steps.validate(*period(data_interval_start, data_interval_end), staged_path, run_id)
             except ValidationFailed as exc:
-                # Bad data does not get better by retrying.
+                # Bad data (and personal data, PersonalDataFound) does not get better by retrying.
                 raise AirflowFailException(str(exc)) from exc
 
         @task
-        def write(staged_path: str, report_path: str, data_interval_start=None,
-                  data_interval_end=None) -> dict[str, str]:
+        def write(gate: dict[str, str], data_interval_start=None, data_interval_end=None) -> dict[str, str]:
             from satudata import steps
 
-            return steps.write_outputs(*period(data_interval_start, data_interval_end), staged_path, report_path)
+            # The gate's output, not the staged file: small cells may have been suppressed.
+            return steps.write_outputs(*period(data_interval_start, data_interval_end), gate["publishable"],
+                                       gate["report_json"], gate["report_html"])
 
         @task(outlets=[asset])
         def publish(outputs: dict[str, str], data_interval_start=None, data_interval_end=None,
@@ -123,12 +125,12 @@ def build_dag(entry: DatasetEntry):
             return steps.record_failure(*period(data_interval_start, data_interval_end), run_id)
 
         staged = transform(extract())
-        validated = validate(staged)
-        publish(write(staged, validated))
+        gate = validate(staged)
+        publish(write(gate))
         # Runs only when the run failed up to the quality gate: the portal shows the outcome and
         # the data stays. Not downstream of publish, so the run's state stays failed; a publish
         # that failed usually means the portal is unreachable anyway.
-        validated >> record_failure()
+        gate >> record_failure()
 
     return pipeline()
 

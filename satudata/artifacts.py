@@ -12,24 +12,24 @@ from satudata.catalog import DatasetEntry
 from satudata.extract import sha256_of
 
 
-def write_artifacts(entry: DatasetEntry, period_key: str, history: pd.DataFrame, csv: Path,
-                    periods: list[str], report_json: Path | None, out_dir: Path) -> dict[str, str]:
+def write_artifacts(entry: DatasetEntry, history: pd.DataFrame, csv: Path, periods: list[str], out_dir: Path,
+                    report_json: Path | None = None, report_html: Path | None = None) -> dict[str, str]:
     """Write them into ``out_dir``; returns their paths by kind (report_* only with a report)."""
     from satudata.chart import write_chart
     from satudata.metadata import datapackage
-    from satudata.report_html import write_report_html
 
     out: dict[str, str] = {}
     package = datapackage(entry, csv, sha256_of(csv), len(history), periods[0], periods[-1])
     dp = out_dir / "datapackage.json"
     dp.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     out["datapackage"] = str(dp)
-    if report_json is not None:
-        copy = out_dir / "laporan-validasi.json"
-        shutil.copy2(report_json, copy)  # keeps the validation time
-        out["report_json"] = str(copy)
-        html = write_report_html(report_json, out_dir / "laporan-validasi.html", entry.ckan.title, period_key)
-        out["report_html"] = str(html)
+    # The quality gate's own report of this run (satudata.report), published as it is.
+    if report_json is not None and report_html is not None:
+        for kind, source, name in (("report_json", report_json, "laporan-validasi.json"),
+                                   ("report_html", report_html, "laporan-validasi.html")):
+            copy = out_dir / name
+            shutil.copy2(source, copy)  # keeps the validation time
+            out[kind] = str(copy)
     if entry.ckan.chart is not None:
         out["chart"] = str(write_chart(history, entry, out_dir / f"grafik-{entry.ckan.chart.measure}.png"))
     return out

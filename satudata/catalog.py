@@ -201,6 +201,25 @@ class CkanMetadata(_Strict):
     chart: Chart | None = None
 
 
+PersonalDataKind = Literal["nik", "no_kk", "nip", "npwp", "telepon", "email"]
+
+
+class PersonalDataAllowance(_Strict):
+    """A column whose look-alikes of one personal-data kind are known not to be personal data."""
+
+    column: str
+    kind: PersonalDataKind
+    reason: str = Field(min_length=10, description="Why these values are not personal data.")
+
+
+class SmallCellSuppression(_Strict):
+    """Counts from 1 to k are emptied before publication (see satudata.suppression)."""
+
+    k: int = Field(ge=1, le=20)
+    columns: list[str] = Field(min_length=1, description="Count columns checked against 1..k.")
+    also_blank: list[str] = Field(default=[], description="Columns emptied in the same rows.")
+
+
 class DatasetEntry(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     schedule: Schedule
@@ -212,6 +231,38 @@ class DatasetEntry(_Strict):
     table: TableSchema = Field(alias="schema")
     ckan: CkanMetadata
     owner: str = "satudata"
+    personal_data_allow: list[PersonalDataAllowance] = []
+    suppression: SmallCellSuppression | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _suppression_in_metadata(cls, data: object) -> object:
+        # The public must know that an empty count means 1..k: the catalog says it in the extras.
+        if isinstance(data, dict) and isinstance(data.get("suppression"), dict) and isinstance(data.get("ckan"), dict):
+            from satudata.suppression import suppression_note
+
+            try:
+                rule = SmallCellSuppression.model_validate(data["suppression"])
+            except ValidationError:
+                return data  # reported with its key when the field itself is validated
+            ckan = dict(data["ckan"])
+            ckan["extras"] = {**(ckan.get("extras") or {}), "penyamaran_sel_kecil": suppression_note(rule)}
+            data = {**data, "ckan": ckan}
+        return data
+
+    @model_validator(mode="after")
+    def _gate_columns_exist(self) -> DatasetEntry:
+        names = set(self.table.column_names)
+        named = [a.column for a in self.personal_data_allow]
+        if self.suppression:
+            named += self.suppression.columns + self.suppression.also_blank
+            counts = [c.name for c in self.table.columns if c.name in self.suppression.columns and c.type != "int64"]
+            if counts:
+                raise ValueError(f"suppression columns must be int64 counts: {counts}")
+        unknown = sorted(set(named) - names)
+        if unknown:
+            raise ValueError(f"personal_data_allow/suppression name unknown columns: {unknown}")
+        return self
 
     @model_validator(mode="after")
     def _chart_measure_is_numeric(self) -> DatasetEntry:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -50,6 +50,15 @@ class Period:
     @property
     def month(self) -> int:
         return self.start.month
+
+    def previous(self) -> Period:
+        """The period just before this one, for comparing volumes."""
+        last_day = self.start - timedelta(days=1)
+        if self.schedule == "daily":
+            return Period(self.schedule, last_day, self.start)
+        if self.schedule == "semiannual":
+            return Period(self.schedule, date(last_day.year, 1 if last_day.month <= 6 else 7, 1), self.start)
+        return Period(self.schedule, last_day.replace(day=1), self.start)
 
     def parameters(self) -> dict[str, Any]:
         """Suite parameters ($PARAMETER) describing the period, for freshness expectations."""

@@ -53,6 +53,9 @@ class PublishFile:
     format: str
     description: str
     mimetype: str
+    # A file about the run (its quality report) rather than the data: re-uploaded only when
+    # the data changed, so a re-run over unchanged sources changes nothing on the portal.
+    describes_run: bool = False
 
 
 @dataclass
@@ -340,8 +343,18 @@ def publish_dataset(
         created=created,
         metadata_changed=False,
     )
-    for item in files:
+    for item in (f for f in files if not f.describes_run):
         result.resources[item.name] = upsert_resource(client, package, item, provenance, max_bytes)
+    data_changed = any(r["action"] != "unchanged" for r in result.resources.values())
+    for item in (f for f in files if f.describes_run):
+        current = [r for r in package.get("resources", []) if r.get("name") == item.name]
+        if current and current[0].get("hash") and not data_changed:
+            log.info("resource %r describes an earlier run of unchanged data: kept", item.name)
+            result.resources[item.name] = {"id": current[0]["id"], "url": current[0]["url"],
+                                           "hash": current[0]["hash"], "bytes_uploaded": 0,
+                                           "action": "unchanged", "resource": current[0]}
+        else:
+            result.resources[item.name] = upsert_resource(client, package, item, provenance, max_bytes)
     if datastore is not None and datastore_resource is not None:
         res = result.resources[datastore_resource]
         resource = res.pop("resource")

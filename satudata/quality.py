@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -66,8 +67,49 @@ class ValidationReport:
         return "; ".join(parts)
 
 
+def _shorten(value: Any, limit: int = 120) -> Any:
+    # An example in a report is a hint, not the value: a 1 MB cell must not become a 1 MB report.
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}... ({len(value):,} characters)"
+    return value
+
+
+def _columns_of(kwargs: dict[str, Any]) -> str | None:
+    if kwargs.get("column"):
+        return kwargs["column"]
+    if kwargs.get("column_A"):
+        return f"{kwargs['column_A']} + {kwargs['column_B']}"
+    return None
+
+
 def load_suite_json(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def volume_parameters(suite_json: dict, previous: pd.DataFrame | None) -> dict[str, Any]:
+    """Suite parameters bounding this period's rows and column sum by the previous period's.
+
+    GX has no expectation that compares two batches, so the comparison is made here: the suite's
+    ``meta.volume`` declares the measured column and, per severity, ratio bounds [low, high]; the
+    suite bounds ``expect_table_row_count_to_be_between`` and ``expect_column_sum_to_be_between``
+    with the ``volume_*`` parameters computed here. Without a previous period the bounds are
+    None (no bound), and the report says which period was compared.
+    """
+    spec = (suite_json.get("meta") or {}).get("volume")
+    if not spec:
+        return {}
+    column = spec.get("column")
+    rows = len(previous) if previous is not None and len(previous) else None
+    total = None
+    if rows is not None and column in previous.columns:
+        total = float(pd.to_numeric(previous[column], errors="coerce").sum())
+    params: dict[str, Any] = {"volume_previous_rows": rows, "volume_previous_sum": total}
+    for severity in ("critical", "warning"):
+        low, high = spec[severity]
+        for measure, base in (("rows", rows), ("sum", total)):
+            params[f"volume_{measure}_min_{severity}"] = None if base is None else math.floor(base * low)
+            params[f"volume_{measure}_max_{severity}"] = None if base is None else math.ceil(base * high)
+    return params
 
 
 def _context():
@@ -102,6 +144,8 @@ def validate_frame(
     import great_expectations as gx
 
     suite_json = load_suite_json(suite_path)
+    # Without a previous period given, the volume bounds are open (None), not missing.
+    parameters = {**volume_parameters(suite_json, None), **(parameters or {})}
     context = _context()
     suite = context.suites.add(build_suite(suite_json))
     batch = (
@@ -125,13 +169,13 @@ def validate_frame(
         outcomes.append(
             ExpectationOutcome(
                 type=cfg.type,
-                column=cfg.kwargs.get("column"),
+                column=_columns_of(cfg.kwargs),
                 severity=meta.get("severity", "critical"),
                 success=bool(r.success),
                 note=meta.get("notes", ""),
                 kwargs={k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)},
                 unexpected_count=res.get("unexpected_count"),
-                unexpected_examples=list(res.get("partial_unexpected_list") or [])[:10],
+                unexpected_examples=[_shorten(v) for v in list(res.get("partial_unexpected_list") or [])[:10]],
                 observed_value=res.get("observed_value"),
             )
         )

@@ -96,36 +96,42 @@ def transform(entry: DatasetEntry, period: Period, raw_path: str) -> str:
     return str(staged)
 
 
-def validate(entry: DatasetEntry, period: Period, staged_path: str, run_id: str) -> str:
-    """Run the dataset's suite; raise ValidationFailed (and keep the report) if it blocks."""
-    from satudata.quality import ValidationFailed, validate_frame
-    from transforms.tables import read_parquet
+def validate(entry: DatasetEntry, period: Period, staged_path: str, run_id: str) -> dict[str, str]:
+    """Run the publication gate (suite, small-cell suppression, personal-data scan) and keep its report.
+
+    Returns the paths of the JSON and HTML reports and of the frame that may be published;
+    raises ValidationFailed (PersonalDataFound for personal data) after writing the report.
+    """
+    from satudata.gate import run_gate
+    from transforms.tables import read_parquet, write_parquet
 
     frame = read_parquet(Path(staged_path))
-    parameters = period.parameters()
-    report = validate_frame(frame, entry.suite_path(), entry.id, parameters)
+    # The previous period as published; with suppression its sum counts emptied cells as 0.
+    previous_path = _zone("curated", entry) / f"{period.previous().key}.parquet"
+    previous = read_parquet(previous_path) if previous_path.exists() else None
+    gate = run_gate(entry, frame, period.key, period.parameters(), previous, run_id=run_id, source=staged_path)
     safe_run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run_id)
-    path = _zone("reports", entry) / period.key / safe_run / "validation.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(report.to_json(), encoding="utf-8")
+    paths = gate.report.write(_zone("reports", entry) / period.key / safe_run)
+    report = gate.report
     record(
         entry, period,
-        validation="passed" if report.success else "failed",
+        validation="passed" if report.critical_failures == 0 else "failed",
         validation_warnings=report.warnings,
-        validation_report=str(path),
-        status="validated" if report.success else "blocked",
+        personal_data="none" if report.privacy["success"] else "found",
+        validation_report=paths["report_json"],
+        validation_report_html=paths["report_html"],
+        status="validated" if report.publishable else "blocked",
     )
-    if not report.success:
-        raise ValidationFailed(
-            f"{entry.id} {period.key}: {report.critical_failures} critical expectation(s) failed, "
-            f"nothing is published: {report.failure_summary()} (report: {path})",
-            report_path=path,
-        )
-    return str(path)
+    if not report.publishable:
+        raise gate.error(Path(paths["report_json"]))
+    publishable = _zone("staging", entry) / period.key / "publishable.parquet"
+    write_parquet(gate.publishable, entry.table.columns, publishable)
+    return {**paths, "publishable": str(publishable),
+            "suppression_note": report.suppression.get("note", "")}
 
 
 def write_outputs(entry: DatasetEntry, period: Period, staged_path: str,
-                  report_path: str | None = None) -> dict[str, str]:
+                  report_json: str | None = None, report_html: str | None = None) -> dict[str, str]:
     """Store the validated period and rebuild every published file from all periods.
 
     Full-history Parquet and CSV, the data dictionary (datapackage.json), the chart, and the
@@ -146,8 +152,8 @@ def write_outputs(entry: DatasetEntry, period: Period, staged_path: str,
     parquet = write_parquet(history, columns, out_dir / f"{entry.ckan.name}.parquet", table_meta=meta)
     csv = write_csv(history, out_dir / f"{entry.ckan.name}.csv")
     periods = sorted(p.stem for p in curated.parent.glob("*.parquet"))
-    extra = write_artifacts(entry, period.key, history, csv, periods,
-                            Path(report_path) if report_path else None, out_dir)
+    extra = write_artifacts(entry, history, csv, periods, out_dir,
+                            Path(report_json) if report_json else None, Path(report_html) if report_html else None)
     log.info("%s: %d rows over %d period(s) written to %s", entry.id, len(history), len(periods), out_dir)
     record(entry, period, published_rows=len(history), status="written")
     return {
@@ -191,9 +197,9 @@ def publish_files(entry: DatasetEntry, outputs: dict[str, str]) -> list:
     if outputs.get("report_html"):
         files += [
             PublishFile("laporan-validasi.html", Path(outputs["report_html"]), "HTML", "Laporan validasi mutu "
-                        "data dari proses yang menerbitkan versi ini.", "text/html"),
+                        "data dari proses yang menerbitkan versi ini.", "text/html", describes_run=True),
             PublishFile("laporan-validasi.json", Path(outputs["report_json"]), "JSON", "Laporan validasi mutu "
-                        "data (JSON, setiap pemeriksaan dan hasilnya).", "application/json"),
+                        "data (JSON, setiap pemeriksaan dan hasilnya).", "application/json", describes_run=True),
         ]
     if outputs.get("chart"):
         files.append(PublishFile(Path(outputs["chart"]).name, Path(outputs["chart"]), "PNG",

@@ -260,9 +260,11 @@ def test_failed_quality_gate_publishes_nothing(zone, tmp_path, monkeypatch, samp
     assert record["validation"] == "failed"
     report = json.loads(Path(record["validation_report"]).read_text())
     failed = [e for e in report["expectations"] if not e["success"]]
-    # The unknown code fails the reference-code check, and it has no regency name either.
-    assert {e["column"] for e in failed} == {"kode_kabupaten_kota", "nama_kabupaten_kota"}
-    code_check = next(e for e in failed if e["column"] == "kode_kabupaten_kota")
+    # The unknown code fails the reference-code checks, and it has no regency name either.
+    assert {e["column"] for e in failed} == {
+        "kode_kabupaten_kota", "nama_kabupaten_kota", "kode_kabupaten_kota + nama_kabupaten_kota"
+    }
+    code_check = next(e for e in failed if e["column"] == "kode_kabupaten_kota" and "in_set" in e["type"])
     assert code_check["unexpected_examples"] == ["64.99"]
     # The raw extraction is kept for the steward; nothing reached the curated zone or the portal.
     assert Path(record["raw_file"]).exists()

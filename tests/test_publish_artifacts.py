@@ -10,7 +10,8 @@ import pytest
 
 from satudata.catalog import get_entry
 from satudata.metadata import FREQUENCY_URI, dataset_extras, period_bounds
-from satudata.report_html import render_report
+from satudata.quality import ExpectationOutcome
+from satudata.report import QualityReport, render_html
 
 DATASET = "dpmptsp_izin_terbit_bulanan"
 
@@ -38,19 +39,21 @@ def test_extras_keep_catalog_fields_and_add_dcat_keys():
 
 
 def test_report_html_escapes_values_and_is_stable():
-    report = {
-        "dataset_id": "x", "suite": "x", "rows": 3, "success": False, "critical_failures": 1, "warnings": 0,
-        "parameters": {},
-        "expectations": [{
-            "type": "expect_column_values_to_be_in_set", "column": "kode", "severity": "critical",
-            "success": False, "note": "<b>kode</b> wilayah", "kwargs": {"value_set": ["64.01"]},
-            "unexpected_count": 1, "unexpected_examples": ["<script>alert(1)</script>"], "observed_value": None,
-        }],
-    }
-    html = render_report(report, "Judul & <uji>", "2026-10")
+    outcome = ExpectationOutcome(
+        type="expect_column_values_to_be_in_set", column="kode", severity="critical", success=False,
+        note="<b>kode</b> wilayah", kwargs={"value_set": ["64.01"]}, unexpected_count=1,
+        unexpected_examples=["<script>alert(1)</script>"],
+    )
+    report = QualityReport(
+        dataset_id="x", title="Judul & <uji>", period="2026-10", run_id="r", source="s", rows=3,
+        generated_at="2026-11-01T00:00:00+00:00", publishable=False, suite="x", critical_failures=1,
+        warnings=0, expectations=[outcome], parameters={}, privacy={"success": True, "findings": []},
+        suppression={},
+    )
+    html = render_html(report)
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "Judul &amp; &lt;uji&gt;" in html and "GAGAL" in html
-    assert render_report(report, "Judul & <uji>", "2026-10") == html
+    assert "Judul &amp; &lt;uji&gt;" in html
+    assert render_html(report) == html
 
 
 def test_chart_is_the_same_file_for_the_same_data(tmp_path):

@@ -90,6 +90,33 @@ def test_rows_outside_the_run_period_block(good_frame):
 
 def test_warning_is_reported_but_does_not_block(good_frame):
     frame = good_frame.copy()
-    frame.loc[0, "median_hari_proses"] = 120.0
+    # Above the 90-day warning, consistently: the 90th percentile above the median, none within the standard.
+    frame.loc[0, ["median_hari_proses", "persentil_90_hari_proses", "persentase_sesuai_standar"]] = [120.0, 130.0, 0.0]
     report = _validate(frame)
     assert report.success and report.warnings == 1
+
+
+def test_median_above_the_standard_contradicts_a_high_share_within_it(good_frame):
+    frame = good_frame.copy()
+    frame.loc[0, ["median_hari_proses", "persentil_90_hari_proses"]] = [30.0, 35.0]  # standard: 28 days
+    report = _validate(frame)
+    assert not report.success
+    failed = [e for e in report.expectations if not e.success]
+    assert [(e.column, e.kwargs["max_value"]) for e in failed] == [("persentase_sesuai_standar", 50)]
+
+
+def test_types_are_checked_on_the_conformed_frame(good_frame):
+    frame = good_frame.copy()
+    frame["standar_pelayanan_hari"] = frame["standar_pelayanan_hari"].astype("float64")
+    report = _validate(frame)
+    failed = [e for e in report.expectations if not e.success]
+    assert [(e.type, e.column) for e in failed] == [("expect_column_values_to_be_of_type", "standar_pelayanan_hari")]
+
+
+def test_an_overlong_name_fails_and_is_shortened_in_the_report(good_frame):
+    frame = good_frame.copy()
+    frame.loc[1, "jenis_izin"] = "x" * 5000
+    report = _validate(frame)
+    failed = [e for e in report.expectations if not e.success]
+    assert [(e.type, e.column) for e in failed] == [("expect_column_value_lengths_to_be_between", "jenis_izin")]
+    assert failed[0].unexpected_examples == ["x" * 120 + "... (5,000 characters)"]

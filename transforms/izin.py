@@ -14,6 +14,16 @@ RAW_COLUMNS = [
     "tanggal_pengajuan",
     "tanggal_terbit",
 ]
+# Declared types of the source rows, so a file extract can be checked cell by cell before the
+# transform (satudata.check reads CSV extracts with them).
+RAW_TYPES = {
+    "kode_wilayah": "string",
+    "kode_jenis_izin": "string",
+    "nama_jenis_izin": "string",
+    "standar_hari": "int64",
+    "tanggal_pengajuan": "date",
+    "tanggal_terbit": "date",
+}
 
 
 def izin_terbit_bulanan(raw: pd.DataFrame) -> pd.DataFrame:

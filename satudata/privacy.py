@@ -1,0 +1,263 @@
+"""Personal-data scan: find NIK, No. KK, NIP, NPWP, mobile numbers and e-mail addresses in a frame.
+
+Independent of the GX suites, it runs over every column about to be published, text and
+numeric alike (a NIK stored as int64 or float64 is still a NIK). Findings carry the column, the
+kind and the number of cells, never a value, so an error message or a report cannot leak what
+it found. Detection is structure-aware to keep precision: a 16-digit number is a NIK only if its
+province code, regency, district, birth date (day + 40 for women) and serial are plausible.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from satudata.quality import ValidationFailed
+
+Kind = Literal["nik", "no_kk", "nip", "npwp", "telepon", "email"]
+KINDS: tuple[str, ...] = ("nik", "no_kk", "nip", "npwp", "telepon", "email")
+
+# Kemendagri province codes (domain-facts): 11-19, 21, 31-36, 51-53, 61-65, 71-76, 81-82, 91-96.
+PROVINCE_CODES = frozenset(
+    [*range(11, 20), 21, *range(31, 37), *range(51, 54), *range(61, 66), *range(71, 77), 81, 82, *range(91, 97)]
+)
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)  # Feb 29: two-digit years hide leap years
+
+_SIXTEEN = re.compile(r"(?<![\d.,])\d{16}(?![\d]|[.,]\d)")
+_NIP = re.compile(r"(?<![\d.,])(\d{8})[ ]?(\d{6})[ ]?(\d)[ ]?(\d{3})(?![\d]|[.,]\d)")
+_NPWP_PUNCTUATED = re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}\.\d[-.]\d{3}\.\d{3}(?![\d])")
+_FIFTEEN = re.compile(r"(?<![\d.,])0?\d{15}(?![\d]|[.,]\d)")
+_MOBILE = re.compile(r"(?<![\d\w])(?:\+62|62|0)[ .-]?8[1-35-9](?:[ .-]?\d){7,10}(?![\d])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# Cheap pre-filter: only cells with a long digit run or an @ go through the detailed checks.
+_CANDIDATE = re.compile(r"(?:\d[ .-]?){9,}\d|@")
+_KK_HINT = re.compile(r"(^|_)(kk|no_kk|kartu_keluarga|keluarga)(_|$)")
+
+
+class PersonalDataFound(ValidationFailed):
+    """Personal data was found in a column about to be published: nothing is published."""
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """A column whose look-alike values of one kind are known not to be personal data."""
+
+    column: str
+    kind: str
+    reason: str
+
+
+@dataclass
+class Finding:
+    column: str
+    kind: str
+    cells: int
+    allowed: bool = False
+    reason: str = ""
+
+
+@dataclass
+class PrivacyScan:
+    """The scan of one frame: what was found where, and whether it blocks publication."""
+
+    rows: int
+    columns_scanned: list[str]
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if not f.allowed]
+
+    @property
+    def success(self) -> bool:
+        return not self.blocking
+
+    def summary(self) -> str:
+        """One line per blocking finding: column, kind and count, never the values."""
+        return "; ".join(f"column '{f.column}': {f.cells} cell(s) with {f.kind}" for f in self.blocking)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The scan as plain data for the JSON report."""
+        return {"success": self.success, **asdict(self)}
+
+
+def _valid_date(day: int, month: int) -> bool:
+    return 1 <= month <= 12 and 1 <= day <= _DAYS_IN_MONTH[month - 1]
+
+
+def nik_kind(digits: str, column: str = "") -> str | None:
+    """'nik' or 'no_kk' when 16 digits have the NIK/KK structure, else None.
+
+    Both are PP KK CC DDMMYY SSSS. Only a NIK can have a day of 41-71 (women); a day of 1-31
+    fits both, so the column name decides (``no_kk``, ``kartu_keluarga``) and NIK is the default.
+    """
+    if len(digits) != 16 or not digits.isdigit():
+        return None
+    if int(digits[:2]) not in PROVINCE_CODES or digits[2:4] == "00" or digits[4:6] == "00":
+        return None
+    day, month = int(digits[6:8]), int(digits[8:10])
+    if digits[12:16] == "0000":
+        return None
+    if _valid_date(day - 40, month):
+        return "nik"
+    if _valid_date(day, month):
+        return "no_kk" if _KK_HINT.search(column.lower()) else "nik"
+    return None
+
+
+def is_nip(digits: str) -> bool:
+    """True when 18 digits have the NIP structure: birth date, appointment month, sex, serial."""
+    if len(digits) != 18 or not digits.isdigit():
+        return False
+    born_year, born_month, born_day = int(digits[:4]), int(digits[4:6]), int(digits[6:8])
+    hired_year, hired_month = int(digits[8:12]), int(digits[12:14])
+    return (
+        1930 <= born_year <= 2015
+        and _valid_date(born_day, born_month)
+        and 1950 <= hired_year <= 2040
+        and 1 <= hired_month <= 12
+        and hired_year >= born_year + 15
+        and digits[14] in "12"
+        and digits[15:] != "000"
+    )
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def is_npwp_digits(digits: str) -> bool:
+    """True for a bare 15-digit NPWP (or 0 + 15 digits) whose first nine digits pass the Luhn check."""
+    if len(digits) == 16 and digits.startswith("0"):
+        digits = digits[1:]
+    return len(digits) == 15 and digits.isdigit() and _luhn_ok(digits[:9])
+
+
+def kinds_in_text(text: str, column: str = "") -> set[str]:
+    """The kinds of personal data present in one text cell."""
+    found: set[str] = set()
+    if not _CANDIDATE.search(text):
+        return found
+    if "@" in text and _EMAIL.search(text):
+        found.add("email")
+    for m in _SIXTEEN.finditer(text):
+        kind = nik_kind(m.group(), column)
+        if kind:
+            found.add(kind)
+        elif is_npwp_digits(m.group()):
+            found.add("npwp")
+    for m in _NIP.finditer(text):
+        if is_nip("".join(m.groups())):
+            found.add("nip")
+    if _NPWP_PUNCTUATED.search(text):
+        found.add("npwp")
+    for m in _FIFTEEN.finditer(text):
+        if len(m.group()) == 15 and is_npwp_digits(m.group()):
+            found.add("npwp")
+    if _MOBILE.search(text):
+        found.add("telepon")
+    return found
+
+
+def _integral_digits(values: pd.Series) -> tuple[pd.Series, int]:
+    """Whole numbers >= 1e8 of a numeric column as digit strings, and the digit count of its median.
+
+    Floats count only when integral. Python ints keep every digit of an int64; float64 above
+    2**53 loses the last one or two, which the structure checks (province, date) do not need.
+    """
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    typical = len(str(int(abs(numbers.median())))) if len(numbers) else 0
+    numbers = numbers[(numbers >= 1e8) & (numbers < 1e19)]
+    if pd.api.types.is_float_dtype(numbers):
+        numbers = numbers[numbers == numbers.round()]
+    return numbers.map(lambda v: str(int(v))), typical
+
+
+def _scan_numeric(column: str, values: pd.Series) -> dict[str, int]:
+    digits, typical = _integral_digits(values)
+    counts: dict[str, int] = {}
+    if digits.empty:
+        return counts
+
+    def add(kind: str, mask: pd.Series) -> None:
+        hits = int(mask.astype("boolean").fillna(False).sum())  # an empty selection maps to str dtype
+        if hits:
+            counts[kind] = counts.get(kind, 0) + hits
+
+    length = digits.str.len()
+    nik = digits[length == 16].map(lambda d: nik_kind(d, column))
+    for kind in ("nik", "no_kk"):
+        add(kind, nik == kind)
+    add("nip", digits[length == 18].map(is_nip))
+    add("npwp", digits[length == 15].map(is_npwp_digits))
+    # Phone numbers stored as numbers (62 8xx..., or 8xx... once the leading 0 is lost) and old
+    # NPWPs without their leading 0 have the size of rupiah amounts, which are common. They count
+    # when most of the column looks like them (a phone column), or when they stand out by four or
+    # more digits from the column's median (a phone number planted among counts).
+    outlier = length >= typical + 4
+    for kind, mask in (
+        ("telepon", digits.str.match(r"^(?:62)?8[1-35-9]\d{7,10}$")),
+        ("npwp", (length == 14) & digits.map(lambda d: is_npwp_digits("0" + d))),
+    ):
+        mask = mask.astype("boolean").fillna(False)
+        if mask.sum() >= max(1, 0.5 * len(digits)):
+            add(kind, mask)
+        else:
+            add(kind, mask & outlier)
+    return counts
+
+
+def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
+    text = values.dropna().astype("string")
+    text = text[text.str.contains(_CANDIDATE, regex=True).fillna(False)]
+    counts: dict[str, int] = {}
+    # Codes and names repeat: each distinct value is checked once and counted as often as it occurs.
+    for cell, occurrences in text.value_counts().items():
+        for kind in kinds_in_text(cell, column):
+            counts[kind] = counts.get(kind, 0) + int(occurrences)
+    return counts
+
+
+def scan_frame(frame: pd.DataFrame, allow: Iterable[Any] = ()) -> PrivacyScan:
+    """Scan every text and numeric column of ``frame``; ``allow`` holds (column, kind, reason) allowances."""
+    allowed = {(a.column, a.kind): a.reason for a in allow}
+    scan = PrivacyScan(rows=len(frame), columns_scanned=[])
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_bool_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
+            continue
+        if pd.api.types.is_numeric_dtype(col):
+            counts = _scan_numeric(str(name), col)
+        else:
+            counts = _scan_text(str(name), col)
+        scan.columns_scanned.append(str(name))
+        for kind in KINDS:
+            if counts.get(kind):
+                reason = allowed.get((str(name), kind), "")
+                scan.findings.append(Finding(str(name), kind, counts[kind], bool(reason), reason))
+    return scan
+
+
+def redact(value: Any) -> Any:
+    """``value`` unless it holds personal data; then a marker naming only the kinds."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        kinds = set(_scan_numeric("", pd.Series([value])))
+    elif isinstance(value, str):
+        kinds = kinds_in_text(value)
+    elif isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    else:
+        kinds = kinds_in_text(str(value))
+    return f"[disamarkan: {', '.join(sorted(kinds))}]" if kinds else value
