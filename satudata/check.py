@@ -178,9 +178,24 @@ def read_sql_source_file(entry: DatasetEntry, path: Path, period: Period | None,
     raise InputError(f"{path}: cannot read '{suffix}' files for a SQL source; give .sqlite or .csv")
 
 
+def read_file_export(entry: DatasetEntry, path: Path, period: Period | None, progress: bool) -> pd.DataFrame:
+    """Raw rows of a file-export dataset, read by the same readers the DAG uses."""
+    from transforms.readers import SourceParseError, read_csv_bytes, read_xlsx_bytes
+
+    source = entry.source
+    data = path.read_bytes()
+    try:
+        if source.format == "xlsx":
+            return read_xlsx_bytes(data, source.fields, str(path), source.sheet, source.number_format)
+        return read_csv_bytes(data, source.fields, str(path), source.number_format)
+    except SourceParseError as exc:
+        raise InputError(str(exc)) from None
+
+
 # Source kind -> reader(entry, file, period or None, show progress) -> raw rows.
 READERS: dict[str, Callable[[DatasetEntry, Path, Period | None, bool], pd.DataFrame]] = {
     "sql": read_sql_source_file,
+    "file": read_file_export,
 }
 
 
