@@ -280,10 +280,23 @@ def _states(run) -> dict[str, str]:
         return {ti.task_id: str(ti.state) for ti in tis}
 
 
+# A blocked run records its outcome on the dataset (and so its modification time); data,
+# resources and every other field stay as they were.
+OUTCOME_KEYS = {"satudata_last_run_id", "satudata_last_run_status", "satudata_quality_status",
+                "satudata_last_validated"}
+
+
 def _portal_state(zone) -> dict:
     client = zone["client"]
     pkg = client.action.package_show(id=get_entry(DATASET).ckan.name)
+    pkg = {k: v for k, v in pkg.items() if k != "metadata_modified"}
+    pkg["extras"] = [e for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS]
     return {"package": pkg, "datasets": client.action.package_list()}
+
+
+def _quality_status(zone) -> str:
+    pkg = zone["client"].action.package_show(id=get_entry(DATASET).ckan.name)
+    return {e["key"]: e["value"] for e in pkg["extras"]}["satudata_quality_status"]
 
 
 def _planted(zone, tmp_path, monkeypatch, sql: str) -> None:
@@ -328,6 +341,7 @@ def test_dag_blocks_personal_data_and_leaves_the_portal_unchanged(dag_zone, tmp_
     assert Path(record["raw_file"]).exists()  # the raw extraction is kept for the steward
     assert _sha(curated) == curated_before
     assert _portal_state(dag_zone) == before
+    assert _quality_status(dag_zone) == "failed"
 
 
 @pytest.mark.integration
