@@ -13,8 +13,6 @@ from tests.conftest import REPO, sqlite_conn
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "alert-test-token-5f2c9e1a7b"
-
 
 @pytest.fixture
 def webhook():
@@ -37,7 +35,8 @@ def webhook():
     server.shutdown()
 
 
-def test_quality_gate_failure_is_reported(webhook, monkeypatch, tmp_path, sample_sqlite, data_dir, airflow_db):
+def test_quality_gate_failure_is_reported(webhook, monkeypatch, tmp_path, sample_sqlite, data_dir, airflow_db,
+                                          ckan_portal):
     url, received = webhook
     planted = tmp_path / "licensing.sqlite"
     shutil.copy(sample_sqlite, planted)
@@ -46,9 +45,10 @@ def test_quality_gate_failure_is_reported(webhook, monkeypatch, tmp_path, sample
                    "(SELECT min(id) FROM permohonan_izin WHERE status = 'TERBIT' AND tanggal_terbit >= '2026-07-01')")
     monkeypatch.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(planted))
     monkeypatch.setenv("AIRFLOW_CONN_SATUDATA_ALERTS", json.dumps({"conn_type": "http", "host": url}))
-    # Publishing is never reached; the connection exists so its token can be checked for leaks.
+    # Publishing is never reached; record_failure reaches the portal, and the token is checked for leaks.
+    token = ckan_portal["api_token"]
     monkeypatch.setenv("AIRFLOW_CONN_CKAN_DEFAULT",
-                       json.dumps({"conn_type": "ckan", "host": "http://127.0.0.1:9", "password": TOKEN}))
+                       json.dumps({"conn_type": "ckan", "host": ckan_portal["url"], "password": token}))
     from airflow.dag_processing.dagbag import DagBag
 
     dag = DagBag(dag_folder=str(REPO / "dags")).dags["dpmptsp_izin_terbit_bulanan"]
@@ -60,7 +60,7 @@ def test_quality_gate_failure_is_reported(webhook, monkeypatch, tmp_path, sample
     assert alert["dag_id"] == "dpmptsp_izin_terbit_bulanan" and alert["task_id"] == "validate"
     assert alert["data_interval"] == "2026-06-30T16:00:00+00:00/2026-07-31T16:00:00+00:00"
     assert "critical expectation" in alert["error"] and "kode_kabupaten_kota" in alert["error"]
-    assert TOKEN not in json.dumps(alert)
+    assert token not in json.dumps(alert)
 
 
 def test_without_webhook_the_failure_is_only_logged(caplog):
