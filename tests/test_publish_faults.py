@@ -90,8 +90,8 @@ def build(env, entry: DatasetEntry, period: Period, data: Path) -> dict[str, str
     run_id = f"test__{period.key}"
     raw = steps.extract(entry, period, run_id)
     staged = steps.transform(entry, period, raw)
-    report = steps.validate(entry, period, staged, run_id)
-    return steps.write_outputs(entry, period, staged, report)
+    gate = steps.validate(entry, period, staged, run_id)
+    return steps.write_outputs(entry, period, gate["publishable"], gate["report_json"], gate["report_html"])
 
 
 def hashes_of(entry: DatasetEntry, outputs: dict[str, str]) -> dict[str, str]:

@@ -81,6 +81,19 @@ def package(zone, dataset: str) -> dict:
     return zone["client"].action.package_show(id=get_entry(dataset).ckan.name)
 
 
+# A failed run records its outcome on the dataset (and so its modification time); data,
+# resources and every other field stay as they were.
+OUTCOME_KEYS = {"satudata_last_run_id", "satudata_last_run_status", "satudata_quality_status",
+                "satudata_last_validated"}
+
+
+def public_version(zone, dataset: str) -> dict:
+    """The dataset as the public sees its data: everything but the run-outcome fields."""
+    pkg = {k: v for k, v in package(zone, dataset).items() if k != "metadata_modified"}
+    pkg["extras"] = [e for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS]
+    return pkg
+
+
 def published(zone, dataset: str, suffix: str) -> Path:
     return zone["data"] / "published" / dataset / f"{get_entry(dataset).ckan.name}.{suffix}"
 
@@ -209,7 +222,7 @@ def test_bad_export_is_quarantined_and_nothing_is_published(zone, case):
     body, row, column, words = BAD_EXPORTS[case]
     landed = zone["data"] / "landing" / "dukcapil" / "layanan_dukcapil_2026-08.csv"
     landed.write_bytes(body)
-    before = package(zone, DUKCAPIL)
+    before = public_version(zone, DUKCAPIL)
     csv_before = published(zone, DUKCAPIL, "csv").read_bytes()
 
     run = run_dag(DUKCAPIL, AUGUST)
@@ -234,7 +247,9 @@ def test_bad_export_is_quarantined_and_nothing_is_published(zone, case):
     # Nothing reached the curated zone, the published files or the portal.
     assert not (zone["data"] / "curated" / DUKCAPIL / "2026-08.parquet").exists()
     assert published(zone, DUKCAPIL, "csv").read_bytes() == csv_before
-    assert package(zone, DUKCAPIL) == before
+    assert public_version(zone, DUKCAPIL) == before
+    outcome = {e["key"]: e["value"] for e in package(zone, DUKCAPIL)["extras"]}
+    assert outcome["satudata_last_run_status"] == "failed" and outcome["satudata_last_run_id"] == run.run_id
 
 
 @pytest.mark.parametrize("case", ["truncated-json", "401"])
@@ -244,7 +259,7 @@ def test_bad_api_answer_is_quarantined_and_nothing_is_published(zone, monkeypatc
     else:
         monkeypatch.setenv("AIRFLOW_CONN_SP4N_LAPOR", json.dumps(
             {"conn_type": "http", "host": zone["api"].url, "password": "revoked-token"}))
-    before = package(zone, LAPOR)
+    before = public_version(zone, LAPOR)
     csv_before = published(zone, LAPOR, "csv").read_bytes()
 
     run = run_dag(LAPOR, AUGUST)
@@ -266,7 +281,7 @@ def test_bad_api_answer_is_quarantined_and_nothing_is_published(zone, monkeypatc
         assert files == [] and "quarantined_file" not in report  # refused: no payload to keep
     assert not (zone["data"] / "curated" / LAPOR / "2026-08.parquet").exists()
     assert published(zone, LAPOR, "csv").read_bytes() == csv_before
-    assert package(zone, LAPOR) == before
+    assert public_version(zone, LAPOR) == before
 
 
 def backfill_intervals(dataset: str, first: datetime, last: datetime) -> list[tuple[datetime, datetime]]:
@@ -310,7 +325,9 @@ def test_backfill_of_three_periods_gives_the_files_of_three_scheduled_runs(zone,
 
     def outputs(data: Path) -> dict[str, bytes]:
         files = sorted((data / "curated" / LAPOR).glob("*.parquet")) + sorted((data / "published" / LAPOR).iterdir())
-        return {f"{p.parent.parent.name}/{p.name}": p.read_bytes() for p in files}
+        # The validation report describes the last run (its period and run id), not the data.
+        return {f"{p.parent.parent.name}/{p.name}": p.read_bytes() for p in files
+                if not p.name.startswith("laporan-validasi")}
 
     scheduled, backfill = outputs(zones["scheduled"]), outputs(zones["backfill"])
     assert {"curated/2026-06.parquet", "curated/2026-07.parquet", "curated/2026-08.parquet"} <= set(scheduled)
