@@ -27,8 +27,8 @@ log = logging.getLogger(__name__)
 DATASTORE_TYPES = {"string": "text", "int64": "int8", "float64": "float8", "date": "date", "bool": "bool"}
 # DataStore reads are capped at 32,000 rows per call.
 READ_LIMIT = 32000
-# 10,000 rows of ten columns (~2 MB of JSON) stay far under CKAN's default request body limit
-# (ckan.max_resource_size / web server limits) while keeping the number of requests small.
+# 10,000 rows of ten columns are ~1-2 MB of JSON a call: few requests for a large table, yet
+# well under the body limits that proxies in front of CKAN commonly set (10 MB and more).
 UPSERT_CHUNK_ROWS = 10000
 
 
