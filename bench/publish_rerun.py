@@ -70,8 +70,8 @@ def main() -> int:
     for label in ("first run", "re-run, unchanged source"):
         raw = steps.extract(entry, period, f"bench-{label}")
         staged = steps.transform(entry, period, raw)
-        report = steps.validate(entry, period, staged, f"bench-{label}")
-        outputs = steps.write_outputs(entry, period, staged, report)
+        gate = steps.validate(entry, period, staged, f"bench-{label}")
+        outputs = steps.write_outputs(entry, period, gate["publishable"], gate["report_json"], gate["report_html"])
         sent.update(requests=0, bytes=0)
         started = time.perf_counter()
         result = steps.publish(entry, period, outputs, f"bench-{label}", "bench")

@@ -34,6 +34,11 @@ def ckan_conn_id() -> str:
     return os.environ.get("SATUDATA_CKAN_CONN_ID", "ckan_default")
 
 
+def datastore_write_conn_id() -> str:
+    """Airflow postgres connection to the DataStore's write database; when it exists, rows load by COPY."""
+    return os.environ.get("SATUDATA_DATASTORE_WRITE_CONN_ID", "ckan_datastore_write")
+
+
 def alerts_conn_id() -> str:
     """Airflow connection of the webhook that receives failure summaries (optional)."""
     return os.environ.get("SATUDATA_ALERTS_CONN_ID", "satudata_alerts")

@@ -219,7 +219,7 @@ def publish(entry: DatasetEntry, period: Period, outputs: dict[str, str], run_id
     """Publish the written files, load the DataStore and make the new version public."""
     from ckan_hook import CkanHook
 
-    from satudata.datastore import sync_datastore
+    from satudata.datastore import datastore_write_dsn, sync_datastore
     from satudata.metadata import dataset_extras
     from satudata.publish import publish_dataset
     from transforms.tables import read_parquet
@@ -243,7 +243,8 @@ def publish(entry: DatasetEntry, period: Period, outputs: dict[str, str], run_id
     def load_datastore(client, resource: dict) -> dict:
         history = read_parquet(Path(outputs["parquet"]))
         period_rows = read_parquet(Path(outputs["curated"]))
-        return sync_datastore(client, resource, entry, period_rows, history, _period_filters(entry, period))
+        return sync_datastore(client, resource, entry, period_rows, history, _period_filters(entry, period),
+                              write_dsn=datastore_write_dsn(settings.datastore_write_conn_id()))
 
     result = publish_dataset(
         hook.get_conn(), hook.portal_url, entry, publish_files(entry, outputs),

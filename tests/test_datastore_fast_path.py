@@ -1,0 +1,115 @@
+"""The DataStore COPY fast path against the real test portal: same table as the API path.
+
+Two resources of one dataset get the same history, one through ``datastore_upsert`` and one
+through COPY into the DataStore write database; their rows, field types and data dictionary
+must match, before and after a re-run of one period that changes, drops and adds rows.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+from urllib.parse import urlsplit
+
+import pandas as pd
+import pytest
+
+from satudata import settings
+from satudata.catalog import get_entry
+from satudata.datastore import datastore_write_dsn, sync_datastore
+
+pytestmark = pytest.mark.integration
+
+DATASET = "dpmptsp_izin_terbit_bulanan"
+
+
+def _history(months: list[int], regencies: list[str], bump: int = 0) -> pd.DataFrame:
+    """Rows of the permits table for the given months and regencies, with some missing values."""
+    rows = []
+    for month in months:
+        for i, kode in enumerate(regencies):
+            for jenis in ("IMB", "SIUP"):
+                rows.append({
+                    "kode_provinsi": "64", "nama_provinsi": "Kalimantan Timur",
+                    "kode_kabupaten_kota": kode, "nama_kabupaten_kota": f"Kab, \"{kode}\"",
+                    "tahun": 2026, "bulan": month, "kode_jenis_izin": jenis, "jenis_izin": f"Izin {jenis}",
+                    "jumlah_izin_terbit": 10 * month + i + bump,
+                    "rata_rata_hari_proses": 3.25 + i, "median_hari_proses": None if i == 1 else 3.0,
+                    "persentil_90_hari_proses": 7.5, "standar_pelayanan_hari": None if i == 2 else 14,
+                    "persentase_sesuai_standar": 99.125,
+                })
+    frame = pd.DataFrame(rows)
+    for col in ("tahun", "bulan", "jumlah_izin_terbit", "standar_pelayanan_hari"):
+        frame[col] = frame[col].astype("Int64")
+    for col in ("median_hari_proses",):
+        frame[col] = frame[col].astype("float64")
+    return frame
+
+
+@pytest.fixture
+def write_conn(ckan_portal, monkeypatch):
+    """The DataStore write database of the test portal as an Airflow postgres connection."""
+    ini = configparser.RawConfigParser(strict=False)
+    ini.read(ckan_portal["ini"])
+    url = urlsplit(ini.get("app:main", "ckan.datastore.write_url"))
+    conn = {"conn_type": "postgres", "host": url.hostname, "port": url.port or 5432,
+            "schema": url.path.lstrip("/"), "login": url.username, "password": url.password}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{settings.datastore_write_conn_id().upper()}", json.dumps(conn))
+    return conn
+
+
+def _table(client, resource_id: str) -> list[dict]:
+    order = "bulan, kode_kabupaten_kota, kode_jenis_izin"
+    found = client.action.datastore_search(resource_id=resource_id, limit=1000, sort=order)
+    assert found["total"] == len(found["records"])
+    return [{k: v for k, v in r.items() if k != "_id"} for r in found["records"]]
+
+
+def _fields(client, resource_id: str) -> list[dict]:
+    """Field ids, types, dictionary and schema, less the index names (they differ per table)."""
+    fields = client.action.datastore_info(id=resource_id)["fields"]
+    return [{**f, "schema": {k: v for k, v in f.get("schema", {}).items() if k != "index_name"}} for f in fields]
+
+
+def test_copy_fast_path_matches_api_path(ckan_client, write_conn, airflow_db):
+    entry = get_entry(DATASET)
+    client = ckan_client
+    try:
+        client.action.organization_create(name="fastpath-org")
+    except Exception:  # already there from an earlier kept-portal run
+        pass
+    try:
+        client.action.dataset_purge(id="fastpath-datastore")
+    except Exception:
+        pass
+    pkg = client.action.package_create(name="fastpath-datastore", owner_org="fastpath-org")
+    api = client.action.resource_create(package_id=pkg["id"], name="api.csv", url="http://example.invalid/a.csv")
+    fast = client.action.resource_create(package_id=pkg["id"], name="fast.csv", url="http://example.invalid/f.csv")
+    dsn = datastore_write_dsn(settings.datastore_write_conn_id())
+    assert dsn and write_conn["schema"] in dsn
+    assert datastore_write_dsn("no_such_connection") is None
+
+    history = _history([8, 9], ["64.01", "64.02", "64.03"])
+    first_api = sync_datastore(client, api, entry, history, history, {"tahun": 2026, "bulan": 9})
+    first_fast = sync_datastore(client, fast, entry, history, history, {"tahun": 2026, "bulan": 9}, write_dsn=dsn)
+    assert first_api["path"] == "api" and first_fast["path"] == "copy"
+    assert first_fast["table_created"] and first_fast["rows_upserted"] == len(history) == 12
+    assert _table(client, fast["id"]) == _table(client, api["id"])
+    assert _fields(client, fast["id"]) == _fields(client, api["id"])
+    # The full-text index is filled as the API path fills it.
+    assert client.action.datastore_search(resource_id=fast["id"], q="SIUP", limit=0)["total"] == 6
+
+    # Re-run September: values change, 64.03 is gone, 64.04 is new; August stays as it was.
+    september = _history([9], ["64.01", "64.02", "64.04"], bump=100)
+    again_api = sync_datastore(client, api, entry, september, history, {"tahun": 2026, "bulan": 9})
+    again_fast = sync_datastore(client, fast, entry, september, history, {"tahun": 2026, "bulan": 9}, write_dsn=dsn)
+    assert again_fast["rows_deleted"] == again_api["rows_deleted"] == 2
+    rows = _table(client, fast["id"])
+    assert rows == _table(client, api["id"])
+    assert len(rows) == 12
+    sept = [r for r in rows if r["bulan"] == 9]
+    assert sorted(r["kode_kabupaten_kota"] for r in sept) == ["64.01", "64.01", "64.02", "64.02", "64.04", "64.04"]
+    assert all(r["jumlah_izin_terbit"] >= 100 for r in sept)
+    assert [r for r in rows if r["bulan"] == 8] == [r for r in _table(client, api["id"]) if r["bulan"] == 8]
+    assert client.action.resource_show(id=fast["id"])["datastore_active"]
+    client.action.dataset_purge(id=pkg["id"])
