@@ -290,7 +290,8 @@ def _portal_state(zone) -> dict:
     client = zone["client"]
     pkg = client.action.package_show(id=get_entry(DATASET).ckan.name)
     pkg = {k: v for k, v in pkg.items() if k != "metadata_modified"}
-    pkg["extras"] = [e for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS]
+    # As a mapping: CKAN does not promise an order of extras across updates.
+    pkg["extras"] = {e["key"]: e["value"] for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS}
     return {"package": pkg, "datasets": client.action.package_list()}
 
 

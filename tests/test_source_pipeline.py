@@ -90,7 +90,8 @@ OUTCOME_KEYS = {"satudata_last_run_id", "satudata_last_run_status", "satudata_qu
 def public_version(zone, dataset: str) -> dict:
     """The dataset as the public sees its data: everything but the run-outcome fields."""
     pkg = {k: v for k, v in package(zone, dataset).items() if k != "metadata_modified"}
-    pkg["extras"] = [e for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS]
+    # As a mapping: CKAN does not promise an order of extras across updates.
+    pkg["extras"] = {e["key"]: e["value"] for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS}
     return pkg
 
 
