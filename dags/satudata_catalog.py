@@ -50,10 +50,9 @@ def build_dag(entry: DatasetEntry):
     asset = dataset_asset(entry)
 
     def period(data_interval_start, data_interval_end):
-        from satudata.catalog import get_entry
+        # The entry parsed with this file: a task reads no catalog file again.
         from satudata.periods import Period
 
-        entry = get_entry(dataset_id)
         return entry, Period.from_interval(data_interval_start, data_interval_end, entry.schedule)
 
     @dag(

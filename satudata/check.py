@@ -324,7 +324,7 @@ def _run(dataset_id, file, period_key, previous, report_dir, transformed, progre
     gate = run_gate(entry, frame, period.key, period.parameters(), previous_frame,
                     run_id="steward-check", source=str(file))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    directory = report_dir or settings.data_dir() / "reports" / entry.id / period.key / f"check-{stamp}"
+    directory = report_dir or settings.zone_dir("reports", entry.id) / period.key / f"check-{stamp}"
     paths = gate.report.write(directory)
     format_report(gate.report, out, paths, note)
     return EXIT_PUBLISHABLE if gate.report.publishable else EXIT_BLOCKED

@@ -30,6 +30,11 @@ def data_dir() -> Path:
     return _path("SATUDATA_DATA_DIR", REPO_ROOT / "data")
 
 
+def zone_dir(zone: str, dataset_id: str) -> Path:
+    """A dataset's folder in one zone of the data dir (raw, quarantine, curated, published, ...)."""
+    return data_dir() / zone / dataset_id
+
+
 def ckan_conn_id() -> str:
     return os.environ.get("SATUDATA_CKAN_CONN_ID", "ckan_default")
 

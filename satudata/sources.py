@@ -42,7 +42,7 @@ class Extracted:
 
 
 def _zone(zone: str, entry: DatasetEntry, period: Period) -> Path:
-    return settings.data_dir() / zone / entry.id / period.key
+    return settings.zone_dir(zone, entry.id) / period.key
 
 
 def _manifest(entry: DatasetEntry, period: Period, run_id: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def _zone(zone: str, entry: DatasetEntry) -> Path:
-    return settings.data_dir() / zone / entry.id
+    return settings.zone_dir(zone, entry.id)
 
 
 def run_record_path(entry: DatasetEntry, period: Period) -> Path:

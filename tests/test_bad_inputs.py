@@ -25,6 +25,7 @@ import pytest
 
 from satudata.__main__ import main
 from satudata.catalog import get_entry
+from satudata.publish import OUTCOME_KEYS
 from tests.conftest import REPO, sqlite_conn
 
 DATASET = "dpmptsp_izin_terbit_bulanan"
@@ -282,8 +283,6 @@ def _states(run) -> dict[str, str]:
 
 # A blocked run records its outcome on the dataset (and so its modification time); data,
 # resources and every other field stay as they were.
-OUTCOME_KEYS = {"satudata_last_run_id", "satudata_last_run_status", "satudata_quality_status",
-                "satudata_last_validated"}
 
 
 def _portal_state(zone) -> dict:

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from satudata.catalog import get_entry
+from satudata.publish import OUTCOME_KEYS
 from tests.conftest import REPO, sqlite_conn
 
 pytestmark = pytest.mark.integration
@@ -274,12 +275,10 @@ def test_failed_quality_gate_publishes_nothing(zone, tmp_path, monkeypatch, samp
     # The portal keeps the last good version; only the dataset's run-outcome extras change.
     after = package(zone)
     assert after["resources"] == before["resources"]
-    outcome_keys = {"satudata_last_run_id", "satudata_last_run_status", "satudata_quality_status",
-                    "satudata_last_validated"}
     extras_before = {e["key"]: e["value"] for e in before["extras"]}
     extras_after = {e["key"]: e["value"] for e in after["extras"]}
-    assert {k: v for k, v in extras_after.items() if k not in outcome_keys} == {
-        k: v for k, v in extras_before.items() if k not in outcome_keys}
+    assert {k: v for k, v in extras_after.items() if k not in OUTCOME_KEYS} == {
+        k: v for k, v in extras_before.items() if k not in OUTCOME_KEYS}
     assert extras_before["satudata_quality_status"] == "passed"
     assert extras_after["satudata_quality_status"] == "failed"
     assert extras_after["satudata_last_run_status"] == "blocked"

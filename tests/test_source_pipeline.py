@@ -18,6 +18,7 @@ import requests
 
 from satudata import sample_agencies
 from satudata.catalog import get_entry
+from satudata.publish import OUTCOME_KEYS
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -83,8 +84,6 @@ def package(zone, dataset: str) -> dict:
 
 # A failed run records its outcome on the dataset (and so its modification time); data,
 # resources and every other field stay as they were.
-OUTCOME_KEYS = {"satudata_last_run_id", "satudata_last_run_status", "satudata_quality_status",
-                "satudata_last_validated"}
 
 
 def public_version(zone, dataset: str) -> dict:

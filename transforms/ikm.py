@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from transforms.tables import source_columns
+
 # (output key, element name as the survey app writes it), in PermenPAN-RB 14/2017 order.
 UNSUR: list[tuple[str, str]] = [
     ("nrr_u1_persyaratan", "Persyaratan"),
@@ -72,10 +74,7 @@ def ikm_per_unit(raw: pd.DataFrame, populations: dict[str, tuple[str, int]] | No
     from transforms.reference import SKM_UNIT_LAYANAN
 
     populations = SKM_UNIT_LAYANAN if populations is None else populations
-    missing = [c for c in RAW_COLUMNS if c not in raw.columns]
-    if missing:
-        raise KeyError(f"source rows lack column(s) {missing}")
-    frame = raw[RAW_COLUMNS].copy()
+    frame = source_columns(raw, RAW_COLUMNS)
     surveyed = pd.to_datetime(frame["Tanggal Survei"])
     frame["tahun"] = surveyed.dt.year
     frame["semester"] = (surveyed.dt.month > 6).astype("int64") + 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms.reference import KABUPATEN_KOTA, KODE_PROVINSI, NAMA_PROVINSI
+from transforms.reference import with_region_names
+from transforms.tables import source_columns
 
 RAW_COLUMNS = [
     "kode_wilayah",
@@ -33,10 +34,7 @@ def izin_terbit_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
     reference list keeps its code and gets no name, so the quality gate sees it instead of it
     being dropped here.
     """
-    missing = [c for c in RAW_COLUMNS if c not in raw.columns]
-    if missing:
-        raise KeyError(f"source rows lack column(s) {missing}")
-    rows = raw[RAW_COLUMNS].copy()
+    rows = source_columns(raw, RAW_COLUMNS)
     diajukan = pd.to_datetime(rows["tanggal_pengajuan"])
     terbit = pd.to_datetime(rows["tanggal_terbit"])
     rows["hari_proses"] = (terbit - diajukan).dt.days
@@ -63,9 +61,7 @@ def izin_terbit_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
     out["persentase_sesuai_standar"] = out["persentase_sesuai_standar"].astype("float64").round(2)
 
     out = out.rename(columns={"kode_wilayah": "kode_kabupaten_kota"})
-    out["kode_provinsi"] = KODE_PROVINSI
-    out["nama_provinsi"] = NAMA_PROVINSI
-    out["nama_kabupaten_kota"] = out["kode_kabupaten_kota"].map(KABUPATEN_KOTA)
+    out = with_region_names(out)
     return out[
         [
             "kode_provinsi",

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from transforms.tables import source_columns
+
 RAW_COLUMNS = ["tanggal_laporan", "kategori", "status", "tanggal_selesai"]
 
 
 def pengaduan_lapor_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
     """Count complaints filed per month x category x status; median days to resolution if resolved."""
-    missing = [c for c in RAW_COLUMNS if c not in raw.columns]
-    if missing:
-        raise KeyError(f"source rows lack column(s) {missing}")
-    rows = raw[RAW_COLUMNS].copy()
+    rows = source_columns(raw, RAW_COLUMNS)
     dilapor = pd.to_datetime(rows["tanggal_laporan"])
     selesai = pd.to_datetime(rows["tanggal_selesai"])
     rows["tahun"] = dilapor.dt.year

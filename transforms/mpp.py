@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from transforms.reference import KABUPATEN_KOTA
+from transforms.tables import source_columns
 
 RAW_COLUMNS = ["waktu_kedatangan", "kode_mpp", "nama_mpp", "kode_wilayah", "kode_tenant", "nama_tenant",
                "layanan", "status", "waktu_tunggu_menit"]
@@ -12,10 +13,7 @@ RAW_COLUMNS = ["waktu_kedatangan", "kode_mpp", "nama_mpp", "kode_wilayah", "kode
 
 def kunjungan_mpp_harian(raw: pd.DataFrame) -> pd.DataFrame:
     """Count tickets (all, and served) and the median wait of served tickets per day and service."""
-    missing = [c for c in RAW_COLUMNS if c not in raw.columns]
-    if missing:
-        raise KeyError(f"source rows lack column(s) {missing}")
-    rows = raw[RAW_COLUMNS].copy()
+    rows = source_columns(raw, RAW_COLUMNS)
     rows["tanggal"] = pd.to_datetime(rows["waktu_kedatangan"]).dt.date
     rows["selesai"] = rows["status"] == "SELESAI"
     # Waiting time only means something for a ticket that was served.

@@ -28,3 +28,14 @@ SKM_UNIT_LAYANAN: dict[str, tuple[str, int]] = {
     "BKD": ("Badan Kepegawaian Daerah", 900),
     "DISHUB-UPT": ("UPT Pengujian Kendaraan Bermotor Dinas Perhubungan", 600),
 }
+
+
+def with_region_names(frame):
+    """Add the province code and name, and the regency name of ``kode_kabupaten_kota``.
+
+    An unknown regency code gets no name, so the quality gate sees it instead of it being dropped.
+    """
+    frame["kode_provinsi"] = KODE_PROVINSI
+    frame["nama_provinsi"] = NAMA_PROVINSI
+    frame["nama_kabupaten_kota"] = frame["kode_kabupaten_kota"].map(KABUPATEN_KOTA)
+    return frame

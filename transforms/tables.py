@@ -35,6 +35,14 @@ _ARROW_TYPES = {
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def source_columns(raw: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """A copy of the source columns a transform needs; KeyError names any that are missing."""
+    missing = [c for c in columns if c not in raw.columns]
+    if missing:
+        raise KeyError(f"source rows lack column(s) {missing}")
+    return raw[list(columns)].copy()
+
+
 def arrow_schema(columns: Sequence[ColumnSpec]) -> pa.Schema:
     """The Arrow schema of the declared columns, with descriptions and units as field metadata."""
     fields = []
