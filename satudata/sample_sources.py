@@ -16,7 +16,10 @@ from transforms.reference import KABUPATEN_KOTA
 
 SEED = 6400
 FIRST_MONTH = date(2024, 1, 1)
-LAST_MONTH = date(2026, 12, 1)
+# The demo publishes the latest complete period before today, so the sample system must
+# already hold the months the demo will run in for years to come; months are generated in
+# order from one seed, so extending the range leaves earlier months' rows unchanged.
+LAST_MONTH = date(2030, 12, 1)
 
 # (code, name, service standard in working days as published by the office)
 JENIS_IZIN = [
