@@ -29,11 +29,19 @@ def test_one_dag_per_catalog_entry(dagbag):
 
 
 def test_every_task_retries_and_dags_are_tagged(dagbag):
+    from datetime import timedelta
+
+    from satudata.ops import notify_failure
+
     for dag in dagbag.dags.values():
         assert "satudata" in dag.tags
         assert dag.doc_md and "Quality gate" in dag.doc_md
+        assert sorted(t.task_id for t in dag.tasks) == [
+            "extract", "publish", "record_failure", "transform", "validate", "write"]
         for t in dag.tasks:
-            assert t.retries >= 1, t.task_id
+            assert t.retries == 3, t.task_id
+            assert t.retry_exponential_backoff and t.max_retry_delay == timedelta(minutes=30)
+            assert t.on_failure_callback == [notify_failure], t.task_id
 
 
 def test_task_order_puts_validation_before_publication(dagbag):
