@@ -376,7 +376,7 @@ def _write_parsed_cache(path: Path, documents: dict[str, dict]) -> None:
 
 
 def _json_faithful(raw: object) -> bool:
-    """True when JSON gives back exactly this document (YAML dates or non-string keys it does not)."""
+    """True when JSON gives back exactly this document (not so with YAML dates, bytes, non-string keys)."""
     try:
         return isinstance(raw, dict) and json.loads(json.dumps(raw)) == raw
     except (TypeError, ValueError):
@@ -384,13 +384,11 @@ def _json_faithful(raw: object) -> bool:
 
 
 def load_catalog(directory: Path | None = None) -> list[DatasetEntry]:
-    """Every dataset of the catalog, in file-name order.
-
-    The dag-processor reads the whole catalog at each parse of the DAG file, in a new process,
-    and parsing YAML is most of that cost; validation is cheap. So a file's parsed document is
-    taken from the parsed cache when the file's bytes hash to a key of it, and every document
-    is validated each time: an edited file has a new hash, and a code change applies at once.
-    """
+    """Every dataset of the catalog, in file-name order."""
+    # The dag-processor reads the whole catalog at each parse of the DAG file, in a new process,
+    # and parsing YAML is most of that cost; validation is cheap. So a file's parsed document is
+    # taken from the cache when the file's bytes hash to a key of it, and every document is
+    # validated each time: an edited file has a new hash, and a code change applies at once.
     directory = directory or settings.catalog_dir()
     cache_path = parsed_cache_path()
     cached = _read_parsed_cache(cache_path)
