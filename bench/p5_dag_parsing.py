@@ -5,9 +5,8 @@ are imported first (``_pre_import_airflow_modules``, not timed), then a forked c
 file with the processor's own ``_parse_file`` (stability check, DagBag, serialization of every
 DAG) and encodes the result message it would send back. The child times only that. The folders
 take turns in each round so that load on the machine hits all alike; a first round (compiling
-bytecode, filling the parsed-catalog cache as the first parse after a catalog change does) is
-not counted. Also measured: dags/ with that cache off, and the same DAGs written by hand with no
-catalog (Airflow's own cost for them). Goal: dags/ <= 2x the empty DAG file.
+bytecode) is not counted. Also measured: the same DAGs written by hand with no catalog
+(Airflow's own cost for them). Goal: dags/ <= 2x the empty DAG file.
 
     .venv/bin/python bench/p5_dag_parsing.py [--datasets 50] [--repeat 7]
 """
@@ -185,16 +184,12 @@ def main() -> None:
         os.environ.update({"AIRFLOW_HOME": str(work / "airflow"), "SATUDATA_CATALOG_DIR": str(catalog),
                            "SATUDATA_EXPECTATIONS_DIR": str(suites), "SATUDATA_DATA_DIR": str(work / "data"),
                            "AIRFLOW__CORE__LOAD_EXAMPLES": "False"})
-        # A data dir under a file: the parsed-catalog cache can be neither read nor written.
-        (work / "file").write_text("", encoding="utf-8")
-        no_cache = {"SATUDATA_DATA_DIR": str(work / "file" / "data")}
         # A deployment keeps compiled bytecode; without it every parse would recompile every module.
         sys.dont_write_bytecode = False
         import structlog
         from airflow.dag_processing import processor
 
-        folders = {"empty": (empty, {}), "ours": (REPO / "dags", {}), "no_cache": (REPO / "dags", no_cache),
-                   "shape": (shape, {})}
+        folders = {"empty": (empty, {}), "ours": (REPO / "dags", {}), "shape": (shape, {})}
         for folder, _ in folders.values():
             for path in dag_files(folder):
                 processor._pre_import_airflow_modules(str(path), structlog.get_logger())
@@ -214,7 +209,7 @@ def main() -> None:
         print(f"P5 DAG parsing as the dag-processor parses a file ({args.repeat} runs each, median, "
               "wall / CPU ms; serialization part of wall)")
         labels = {"empty": "empty DAG file (floor)", "ours": f"dags/, {args.datasets} catalog datasets",
-                  "no_cache": "  same, parsed-catalog cache off", "shape": "same DAGs by hand, no catalog"}
+                  "shape": "same DAGs by hand, no catalog"}
         for name, label in labels.items():
             print(f"  {label:32s} {median(name, 'seconds') * 1000:8.1f} / {median(name, 'cpu') * 1000:7.1f}"
                   f"   serialize {median(name, 'serialize') * 1000:6.1f}   ({runs[name][0]['dags']} DAGs, "

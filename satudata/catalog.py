@@ -6,10 +6,6 @@ registry, so a typo in a catalog file is an error with the file and key, never a
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -25,8 +21,6 @@ ColumnType = Literal["string", "int64", "float64", "date", "bool"]
 # libyaml's safe loader parses ~9x faster than the pure-Python one: the DAG factory reads
 # every catalog file at each parse.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-# Files parsed by another loader or PyYAML release are parsed again, not taken from the cache.
-_PARSED_CACHE_VERSION = f"1 {yaml.__version__} {_YAML_LOADER.__name__}"
 
 
 class CatalogError(ValueError):
@@ -348,66 +342,10 @@ def load_entry(path: Path) -> DatasetEntry:
     return _validate(path, _parse_yaml(path, _read_bytes(path)))
 
 
-def parsed_cache_path() -> Path:
-    """Where the catalog files parsed before are kept, as JSON keyed by the SHA-256 of their bytes."""
-    return settings.data_dir() / "cache" / "catalog-parsed.json"
-
-
-def _read_parsed_cache(path: Path) -> dict[str, dict]:
-    try:
-        cache = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(cache, dict) or cache.get("version") != _PARSED_CACHE_VERSION:
-        return {}
-    documents = cache.get("documents")
-    return documents if isinstance(documents, dict) else {}
-
-
-def _write_parsed_cache(path: Path, documents: dict[str, dict]) -> None:
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"version": _PARSED_CACHE_VERSION, "documents": documents}), encoding="utf-8")
-        os.replace(tmp, path)  # readers in other processes see the old file or the new one, never half
-    except OSError:
-        with contextlib.suppress(OSError):  # a read-only data dir costs only the YAML parsing
-            tmp.unlink()
-
-
-def _json_faithful(raw: object) -> bool:
-    """True when JSON gives back exactly this document (not so with YAML dates, bytes, non-string keys)."""
-    try:
-        return isinstance(raw, dict) and json.loads(json.dumps(raw)) == raw
-    except (TypeError, ValueError):
-        return False
-
-
 def load_catalog(directory: Path | None = None) -> list[DatasetEntry]:
     """Every dataset of the catalog, in file-name order."""
-    # The dag-processor reads the whole catalog at each parse of the DAG file, in a new process,
-    # and parsing YAML is most of that cost; validation is cheap. So a file's parsed document is
-    # taken from the cache when the file's bytes hash to a key of it, and every document is
-    # validated each time: an edited file has a new hash, and a code change applies at once.
     directory = directory or settings.catalog_dir()
-    cache_path = parsed_cache_path()
-    cached = _read_parsed_cache(cache_path)
-    documents: dict[str, dict] = {}
-    entries = []
-    for path in sorted(directory.glob("*.yaml")):
-        data = _read_bytes(path)
-        key = hashlib.sha256(data).hexdigest()
-        raw = cached.get(key)
-        if isinstance(raw, dict):
-            documents[key] = raw
-        else:
-            raw = _parse_yaml(path, data)
-            if _json_faithful(raw):
-                documents[key] = raw
-        entries.append(_validate(path, raw))
-    if documents != cached:
-        _write_parsed_cache(cache_path, documents)
-    return entries
+    return [load_entry(p) for p in sorted(directory.glob("*.yaml"))]
 
 
 def get_entry(dataset_id: str, directory: Path | None = None) -> DatasetEntry:

@@ -1,16 +1,11 @@
 """The catalog loader: strict, typed, and precise about what is wrong and where."""
 
-import base64
-import hashlib
-import json
-import os
-import re
 from pathlib import Path
 
 import pytest
 import yaml
 
-from satudata.catalog import CatalogError, load_catalog, load_entry, parsed_cache_path
+from satudata.catalog import CatalogError, load_catalog, load_entry
 
 REPO = Path(__file__).resolve().parent.parent
 PERMITS = REPO / "catalog" / "dpmptsp_izin_terbit_bulanan.yaml"
@@ -139,74 +134,3 @@ def test_licence_defaults_to_the_deployment_setting(tmp_path, permits, monkeypat
     del permits["ckan"]["license_id"]
     monkeypatch.setenv("SATUDATA_CKAN_LICENSE_ID", "cc-by-sa")
     assert license_id(load_entry(_write(tmp_path, permits))) == "cc-by-sa"
-
-
-@pytest.fixture
-def catalog_copy(tmp_path, monkeypatch) -> Path:
-    """The bundled catalog in a folder of its own, with an empty data dir for the parsed cache."""
-    monkeypatch.setenv("SATUDATA_DATA_DIR", str(tmp_path / "data"))
-    folder = tmp_path / "catalog"
-    folder.mkdir()
-    for path in (REPO / "catalog").glob("*.yaml"):
-        (folder / path.name).write_bytes(path.read_bytes())
-    return folder
-
-
-def _cache() -> dict:
-    return json.loads(parsed_cache_path().read_text(encoding="utf-8"))
-
-
-def test_catalog_from_the_parsed_cache_equals_the_yaml(catalog_copy):
-    fresh = [load_entry(p) for p in sorted(catalog_copy.glob("*.yaml"))]
-    assert load_catalog(catalog_copy) == fresh  # parses the YAML, fills the cache
-    assert len(_cache()["documents"]) == len(fresh)
-    assert load_catalog(catalog_copy) == fresh  # from the cache
-
-
-def test_the_parsed_cache_is_read_and_keyed_by_the_file_bytes(catalog_copy):
-    load_catalog(catalog_copy)
-    cache = _cache()
-    key = hashlib.sha256(PERMITS.read_bytes()).hexdigest()
-    cache["documents"][key]["ckan"]["title"] = "Title kept in the cache"
-    parsed_cache_path().write_text(json.dumps(cache), encoding="utf-8")
-    entries = {e.id: e for e in load_catalog(catalog_copy)}
-    assert entries["dpmptsp_izin_terbit_bulanan"].ckan.title == "Title kept in the cache"
-
-
-def test_an_edited_catalog_file_is_parsed_again(catalog_copy):
-    load_catalog(catalog_copy)
-    path = catalog_copy / PERMITS.name
-    before = path.stat()
-    text = path.read_text(encoding="utf-8")
-    title = load_entry(path).ckan.title
-    edited = title[:-1] + ("X" if title[-1] != "X" else "Y")  # same size: only the bytes tell
-    path.write_text(text.replace(title, edited, 1), encoding="utf-8")
-    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
-    assert path.stat().st_size == before.st_size
-    entries = {e.id: e for e in load_catalog(catalog_copy)}
-    assert entries["dpmptsp_izin_terbit_bulanan"].ckan.title == edited
-    assert len(_cache()["documents"]) == len(entries)  # the old version is dropped
-
-
-def test_a_broken_or_unwritable_parsed_cache_only_costs_parsing(catalog_copy, tmp_path, monkeypatch):
-    fresh = load_catalog(catalog_copy)
-    parsed_cache_path().write_text("{not json", encoding="utf-8")
-    assert load_catalog(catalog_copy) == fresh
-    assert len(_cache()["documents"]) == len(fresh)  # rewritten
-    blocker = tmp_path / "not-a-dir"
-    blocker.write_text("", encoding="utf-8")
-    monkeypatch.setenv("SATUDATA_DATA_DIR", str(blocker))
-    assert load_catalog(catalog_copy) == fresh
-
-
-def test_a_document_json_cannot_carry_is_parsed_each_time(catalog_copy):
-    path = catalog_copy / PERMITS.name
-    maintainer = load_entry(path).ckan.maintainer
-    encoded = base64.b64encode(maintainer.encode("utf-8")).decode("ascii")
-    text = path.read_text(encoding="utf-8")
-    path.write_text(re.sub(r"(?m)^  maintainer: .*$", f"  maintainer: !!binary {encoded}", text), encoding="utf-8")
-    for _ in range(2):  # YAML bytes, which the model takes as text; JSON has no bytes
-        entries = {e.id: e for e in load_catalog(catalog_copy)}
-        assert entries["dpmptsp_izin_terbit_bulanan"].ckan.maintainer == maintainer
-    assert hashlib.sha256(path.read_bytes()).hexdigest() not in _cache()["documents"]
-    assert len(_cache()["documents"]) == len(entries) - 1

@@ -1,6 +1,5 @@
 """The DAG factory: imports cleanly, one DAG per catalog entry, retries and tags, light parsing."""
 
-import json
 import os
 import subprocess
 import sys
@@ -104,24 +103,3 @@ def test_a_worker_parses_only_the_dag_it_runs(tmp_path):
 
     assert dags({}) == "['permits_a', 'permits_b']"
     assert dags({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": "permits_b"}) == "['permits_b']"
-
-
-def test_dags_built_from_the_parsed_catalog_cache_serialize_as_from_yaml(tmp_path):
-    # What the dag-processor stores: every DAG serialized, once with the catalog's YAML parsed
-    # (empty data dir) and once with the documents taken from the cache that run left.
-    code = (
-        "import json, sys; from airflow.dag_processing.dagbag import DagBag;"
-        "from airflow.serialization.serialized_objects import DagSerialization;"
-        "bag = DagBag(dag_folder=sys.argv[1]); assert not bag.import_errors, bag.import_errors;"
-        "print(json.dumps({i: DagSerialization.to_dict(d) for i, d in sorted(bag.dags.items())}, sort_keys=True))"
-    )
-    env = {**os.environ, "SATUDATA_DATA_DIR": str(tmp_path / "data")}
-
-    def serialized() -> str:
-        return subprocess.run([sys.executable, "-c", code, str(REPO / "dags")], env=env, capture_output=True,
-                              text=True, check=True).stdout.strip().splitlines()[-1]
-
-    from_yaml = serialized()
-    assert (tmp_path / "data" / "cache" / "catalog-parsed.json").exists()
-    assert serialized() == from_yaml
-    assert set(json.loads(from_yaml)) == {e.id for e in load_catalog()}
