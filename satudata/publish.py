@@ -181,15 +181,15 @@ def find_dataset(client, name: str) -> dict | None:
         return None
 
 
-def ensure_dataset(client, entry: DatasetEntry, org_id: str, extras: dict[str, str],
-                   current: dict | None = None) -> tuple[dict, bool]:
-    """The dataset, found by name or created private (public only once complete); (package, created).
+def ensure_dataset(client, entry: DatasetEntry, org_id: str, extras: dict[str, str]) -> tuple[dict, bool]:
+    """The dataset, found by name or created private (public only once complete); (package, created)."""
+    return _dataset_from(client, entry, org_id, extras, find_dataset(client, entry.ckan.name))
 
-    ``current`` is the dataset as just read, when the caller has it.
-    """
+
+def _dataset_from(client, entry: DatasetEntry, org_id: str, extras: dict[str, str],
+                  current: dict | None) -> tuple[dict, bool]:
+    """``ensure_dataset`` given the dataset as just read (None when the portal has none)."""
     name = entry.ckan.name
-    if current is None:
-        current = find_dataset(client, name)
     if current is not None and current.get("state") != "deleted":
         return current, False
     if current is not None:
@@ -344,7 +344,7 @@ def publish_dataset(
     org = (current or {}).get("organization") or {}
     if current is None or current.get("state") == "deleted" or org.get("name") != entry.ckan.organization.name:
         org = ensure_organization(client, entry)
-    package, created = ensure_dataset(client, entry, org["id"], dataset_extras, current)
+    package, created = _dataset_from(client, entry, org["id"], dataset_extras, current)
     result = PublishResult(
         dataset_id=package["id"],
         dataset_name=package["name"],
