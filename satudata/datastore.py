@@ -70,6 +70,13 @@ def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
+# What bounds one datastore_upsert call on CKAN 2.12: CKAN sets no body limit of its own (Flask's
+# MAX_CONTENT_LENGTH is unset; MAX_FORM_MEMORY_SIZE applies to forms, and ckanapi sends JSON) and
+# the DataStore takes any number of records per call. The limits are in front of it: nginx's
+# client_max_body_size (1 MB by default, 140 MB in ckan-docker's proxy) and the ckan-base image's
+# uwsgi, which kills a request after UWSGI_HARAKIRI = 50 s. So a batch is bounded in bytes
+# (settings.datastore_request_mb) and in rows (settings.datastore_batch_rows: 20,000 rows take
+# ~5-10 s as an insert on this project's devstack, far from 50 s and from the client timeout).
 def batch_rows(sample: list[dict[str, Any]], max_rows: int, max_bytes: float) -> int:
     """Rows per API call: at most ``max_rows``, and a body under ``max_bytes`` judged from a sample."""
     if not sample:

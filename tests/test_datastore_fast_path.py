@@ -16,7 +16,7 @@ import pytest
 
 from satudata import settings
 from satudata.catalog import get_entry
-from satudata.datastore import datastore_write_dsn, sync_datastore
+from satudata.datastore import DataStoreLoadError, datastore_write_dsn, sync_datastore
 
 pytestmark = pytest.mark.integration
 
@@ -135,4 +135,27 @@ def test_copy_fast_path_matches_api_path(ckan_client, write_conn, airflow_db, mo
     assert all(r["jumlah_izin_terbit"] >= 100 for r in sept)
     assert [r for r in rows if r["bulan"] == 8] == [r for r in _table(client, api["id"]) if r["bulan"] == 8]
     assert client.action.resource_show(id=fast["id"])["datastore_active"]
+    client.action.dataset_purge(id=pkg["id"])
+
+
+def test_a_refused_batch_names_its_rows_and_stops_the_load(ckan_client, airflow_db, monkeypatch):
+    monkeypatch.setenv("SATUDATA_DATASTORE_BATCH_ROWS", "4")
+    monkeypatch.setenv("SATUDATA_DATASTORE_PARALLEL_REQUESTS", "2")
+    entry = get_entry(DATASET)
+    client = ckan_client
+    try:
+        client.action.organization_create(name="fastpath-org")
+    except Exception:  # already there
+        pass
+    try:
+        client.action.dataset_purge(id="fastpath-refused")
+    except Exception:
+        pass
+    pkg = client.action.package_create(name="fastpath-refused", owner_org="fastpath-org")
+    res = client.action.resource_create(package_id=pkg["id"], name="bad.csv", url="http://example.invalid/b.csv")
+    history = _history([8, 9], ["64.01", "64.02", "64.03"]).astype({"jumlah_izin_terbit": object})
+    history.loc[9, "jumlah_izin_terbit"] = "sembilan"  # row 9: in the third batch (rows 8-11)
+    with pytest.raises(DataStoreLoadError, match="rows 8-11") as refused:
+        sync_datastore(client, res, entry, history, history, None)
+    assert "HTTP 409" in str(refused.value)
     client.action.dataset_purge(id=pkg["id"])
