@@ -181,14 +181,9 @@ def find_dataset(client, name: str) -> dict | None:
         return None
 
 
-def ensure_dataset(client, entry: DatasetEntry, org_id: str, extras: dict[str, str]) -> tuple[dict, bool]:
-    """The dataset, found by name or created private (public only once complete); (package, created)."""
-    return _dataset_from(client, entry, org_id, extras, find_dataset(client, entry.ckan.name))
-
-
-def _dataset_from(client, entry: DatasetEntry, org_id: str, extras: dict[str, str],
-                  current: dict | None) -> tuple[dict, bool]:
-    """``ensure_dataset`` given the dataset as just read (None when the portal has none)."""
+def ensure_dataset(client, entry: DatasetEntry, org_id: str, extras: dict[str, str],
+                   current: dict | None) -> tuple[dict, bool]:
+    """The dataset ``current`` (as just read), restored or created private when needed; (package, created)."""
     name = entry.ckan.name
     if current is not None and current.get("state") != "deleted":
         return current, False
@@ -344,7 +339,7 @@ def publish_dataset(
     org = (current or {}).get("organization") or {}
     if current is None or current.get("state") == "deleted" or org.get("name") != entry.ckan.organization.name:
         org = ensure_organization(client, entry)
-    package, created = _dataset_from(client, entry, org["id"], dataset_extras, current)
+    package, created = ensure_dataset(client, entry, org["id"], dataset_extras, current)
     result = PublishResult(
         dataset_id=package["id"],
         dataset_name=package["name"],
