@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 class DataStoreLoadError(PublishError):
     """The portal refused rows of a DataStore load; retrying the same request will not help."""
 
+
 DATASTORE_TYPES = {"string": "text", "int64": "int8", "float64": "float8", "date": "date", "bool": "bool"}
 # DataStore reads are capped at 32,000 rows per call.
 READ_LIMIT = 32000
@@ -55,12 +56,13 @@ def _json_value(value: Any) -> Any:
 
 def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: missing values as null, dates as ISO strings, numbers as numbers."""
-    # Column by column: numeric and boolean columns convert in one call, not one call per cell.
+    # Column by column: numeric and boolean columns become Python numbers in one call; only
+    # the others (text, dates, categories) take one call per cell.
     columns = []
     for name in frame.columns:
         column = frame[name]
         values = column.astype(object).tolist()
-        if column.dtype == object or column.dtype.kind == "M":
+        if column.dtype.kind not in "iufb":
             values = [_json_value(v) for v in values]
         missing = column.isna().to_numpy()
         if missing.any():
