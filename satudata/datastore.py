@@ -170,12 +170,14 @@ def _full_text_sql(cur, table: str, columns: list[str]):
 
 
 def _full_text_indexes(cur, table: str) -> list[tuple[str, str]]:
-    """(name, definition) of the table's indexes on ``_full_text``."""
+    """(name, definition) of the table's indexes on ``_full_text``; none unless this role owns the table."""
     from psycopg2 import sql
 
     cur.execute("SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
                 "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
-                "WHERE i.indrelid = %s::regclass AND a.attname = '_full_text'",
+                "JOIN pg_class t ON t.oid = i.indrelid "
+                "WHERE i.indrelid = %s::regclass AND a.attname = '_full_text' "
+                "AND pg_has_role(t.relowner, 'USAGE')",
                 [sql.Identifier(table).as_string(cur)])
     return cur.fetchall()
 
@@ -284,7 +286,7 @@ def _load_by_api(client, resource_id: str, rows: pd.DataFrame, method: str) -> i
             for future in pending:
                 future.cancel()
             raise
-    # The record count CKAN shows (and the planner's statistics), once for the whole load.
+    # The record count CKAN keeps for datastore_search's total, once for the whole load.
     client.call_action("datastore_upsert", {"resource_id": resource_id, "force": True, "method": method,
                                             "records": [], "calculate_record_count": True})
     return calls
@@ -314,8 +316,8 @@ def sync_datastore(client, resource: dict, entry: DatasetEntry, period_rows: pd.
                  resource_id, "table created" if new_table else "table updated", len(rows), deleted)
         return {"table_created": new_table, "rows_upserted": len(rows), "rows_deleted": deleted,
                 "view_created": view_created, "path": "copy"}
-    # A new table is empty: plain inserts (one multi-row statement each) are correct and far
-    # cheaper than upsert, which CKAN runs as one UPDATE-then-INSERT per record.
+    # A new table is empty: plain inserts are correct and far cheaper than upsert, which CKAN
+    # runs as one INSERT ... ON CONFLICT statement per record.
     method = "insert" if new_table else "upsert"
     calls = _load_by_api(client, resource_id, rows, method)
     deleted = 0
