@@ -4,7 +4,7 @@ Counts every HTTP request the CKAN client makes and the bytes of their bodies (u
 JSON), and times each publication. Uses the sample licensing database and a throw-away data
 zone; publishes the permits dataset under the portal name ``bench-izin-terbit``.
 
-    python3 devstack/ckanstack.py up --instance bench --port 5070     # prints url and api_token
+    python3 devstack/ckanstack.py up --instance bench --port 5099     # prints url and api_token
     export AIRFLOW_CONN_CKAN_DEFAULT='{"conn_type": "ckan", "host": "<url>", "password": "<token>"}'
     .venv/bin/python bench/publish_rerun.py
 """
@@ -81,7 +81,11 @@ def main() -> int:
     print(f"\n{'publication':28} {'file bytes':>11} {'requests':>9} {'body bytes':>11} {'seconds':>8} "
           f"{'resources changed':>18}")
     for label, uploaded, requests, body, seconds, changed in rows:
-        print(f"{label:28} {uploaded:>11} {requests:>9} {body:>11} {seconds:>8.2f} {changed:>18}")
+        print(f"{label:28} {uploaded:>11} {requests:>9} {body:>11} {seconds:>8.3f} {changed:>18}")
+    (_, _, _, _, first, _), (_, uploaded, _, _, again, _) = rows
+    share = again / first
+    print(f"re-run / first run = {100 * share:.1f}% of the time (goal <= 5%: {'met' if share <= 0.05 else 'NOT met'}); "
+          f"{uploaded} bytes uploaded (goal 0: {'met' if uploaded == 0 else 'NOT met'})")
     client.call_action("dataset_purge", {"id": entry.ckan.name})
     return 0
 

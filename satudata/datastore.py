@@ -7,29 +7,33 @@ period replaces that period's rows instead of appending them.
 
 When the deployment grants the DataStore's write database (``write_dsn``), the table is still
 created through ``datastore_create`` (CKAN keeps its metadata, types, key and dictionary) but the
-rows load with PostgreSQL ``COPY`` in one transaction, as ckanext-xloader does; the table's own
-``zfulltext`` trigger fills ``_full_text``.
+rows load with PostgreSQL ``COPY`` in one transaction, as ckanext-xloader does; ``_full_text`` is
+computed in the same INSERT, to the value CKAN's ``zfulltext`` trigger gives it.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 from typing import Any
 
 import pandas as pd
 
 from satudata.catalog import DatasetEntry
+from satudata.publish import PublishError
 
 log = logging.getLogger(__name__)
+
+
+class DataStoreLoadError(PublishError):
+    """The portal refused rows of a DataStore load; retrying the same request will not help."""
+
 
 DATASTORE_TYPES = {"string": "text", "int64": "int8", "float64": "float8", "date": "date", "bool": "bool"}
 # DataStore reads are capped at 32,000 rows per call.
 READ_LIMIT = 32000
-# 10,000 rows of ten columns are ~1-2 MB of JSON a call: few requests for a large table, yet
-# well under the body limits that proxies in front of CKAN commonly set (10 MB and more).
-UPSERT_CHUNK_ROWS = 10000
 
 
 def datastore_fields(entry: DatasetEntry) -> list[dict[str, Any]]:
@@ -42,19 +46,46 @@ def datastore_fields(entry: DatasetEntry) -> list[dict[str, Any]]:
     return fields
 
 
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
 def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: missing values as null, dates as ISO strings, numbers as numbers."""
-    out = []
-    for row in frame.astype(object).where(frame.notna(), None).to_dict("records"):
-        clean = {}
-        for key, value in row.items():
-            if hasattr(value, "isoformat"):
-                value = value.isoformat()
-            elif hasattr(value, "item"):
-                value = value.item()
-            clean[key] = value
-        out.append(clean)
-    return out
+    # Column by column: numeric and boolean columns become Python numbers in one call; only
+    # the others (text, dates, categories) take one call per cell.
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        values = column.astype(object).tolist()
+        if column.dtype.kind not in "iufb":
+            values = [_json_value(v) for v in values]
+        missing = column.isna().to_numpy()
+        if missing.any():
+            values = [None if m else v for v, m in zip(values, missing, strict=True)]
+        columns.append(values)
+    names = [str(n) for n in frame.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+# What bounds one datastore_upsert call on CKAN 2.12: CKAN sets no body limit of its own (Flask's
+# MAX_CONTENT_LENGTH is unset; MAX_FORM_MEMORY_SIZE applies to forms, and ckanapi sends JSON) and
+# the DataStore takes any number of records per call. The limits are in front of it: nginx's
+# client_max_body_size (1 MB by default, 140 MB in ckan-docker's proxy) and the ckan-base image's
+# uwsgi, which kills a request after UWSGI_HARAKIRI = 50 s. So a batch is bounded in bytes
+# (settings.datastore_request_mb) and in rows (settings.datastore_batch_rows: 20,000 rows take
+# ~5-10 s as an insert on this project's devstack, far from 50 s and from the client timeout).
+def batch_rows(sample: list[dict[str, Any]], max_rows: int, max_bytes: float) -> int:
+    """Rows per API call: at most ``max_rows``, and a body under ``max_bytes`` judged from a sample."""
+    if not sample:
+        return max_rows
+    per_row = len(json.dumps(sample)) / len(sample)
+    # A margin for rows longer than the sample's and for the request's other fields.
+    return max(1, min(max_rows, int(max_bytes * 0.8 / per_row)))
 
 
 def _has_table(client, resource_id: str) -> bool:
@@ -118,6 +149,39 @@ def _copy_text(frame: pd.DataFrame, columns: list[str]) -> io.StringIO:
     return buf
 
 
+def _full_text_sql(cur, table: str, columns: list[str]):
+    """SQL computing ``_full_text`` exactly as CKAN's ``zfulltext`` trigger does, or None if it cannot.
+
+    The trigger joins, in table order, the JSON text of every column not starting with ``_``
+    and runs ``to_tsvector`` on it (NULLs skipped; no value at all gives NULL). Computed in
+    the INSERT itself, the value is set, so the trigger returns at once for each row.
+    """
+    from psycopg2 import sql
+
+    cur.execute("SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0 "
+                "AND NOT attisdropped ORDER BY attnum", [sql.Identifier(table).as_string(cur)])
+    text_columns = [name for (name,) in cur.fetchall() if not name.startswith("_")]
+    if set(text_columns) != set(columns):
+        # A column the load does not fill would be in the trigger's text: let the trigger work.
+        return None
+    values = sql.SQL(", ").join(sql.SQL("to_json({})#>>'{{}}'").format(sql.Identifier(c)) for c in text_columns)
+    present = sql.SQL(", ").join(map(sql.Identifier, text_columns))
+    return sql.SQL("CASE WHEN num_nonnulls({}) > 0 THEN to_tsvector(concat_ws(' ', {})) END").format(present, values)
+
+
+def _full_text_indexes(cur, table: str) -> list[tuple[str, str]]:
+    """(name, definition) of the table's indexes on ``_full_text``; none unless this role owns the table."""
+    from psycopg2 import sql
+
+    cur.execute("SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) "
+                "JOIN pg_class t ON t.oid = i.indrelid "
+                "WHERE i.indrelid = %s::regclass AND a.attname = '_full_text' "
+                "AND pg_has_role(t.relowner, 'USAGE')",
+                [sql.Identifier(table).as_string(cur)])
+    return cur.fetchall()
+
+
 def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.DataFrame,
                period_filters: dict[str, Any] | None, new_table: bool) -> int:
     """Load rows with COPY in one transaction; same result as the upsert path. Returns rows deleted."""
@@ -133,16 +197,30 @@ def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.D
     conn = psycopg2.connect(write_dsn)
     try:
         with conn, conn.cursor() as cur:
+            # COPY into a staging table, then one INSERT ... SELECT that computes _full_text in
+            # a set-based expression instead of CKAN's per-row PL/pgSQL trigger.
+            stage = sql.Identifier(f"satudata_stage_{resource_id}"[:63])
+            cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
+                        .format(stage, cols, table))
+            cur.copy_expert(copy.format(stage, cols).as_string(cur), _copy_text(rows, columns))
+            full_text = _full_text_sql(cur, resource_id, columns)
+            target, source = cols, cols
+            if full_text is not None:
+                target = sql.SQL("_full_text, {}").format(cols)
+                source = sql.SQL("{}, {}").format(full_text, cols)
+            insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(table, target, source, stage)
             if new_table:
-                # An empty table just made by datastore_create: COPY straight in.
-                cur.copy_expert(copy.format(table, cols).as_string(cur), _copy_text(rows, columns))
+                # An empty table: its full-text index is built once after the load, which is
+                # cheaper than growing it row by row; same name and definition as CKAN made it.
+                indexes = _full_text_indexes(cur, resource_id)
+                for name, _ in indexes:
+                    cur.execute(sql.SQL("DROP INDEX {}").format(sql.SQL(name)))
+                cur.execute(insert)
+                for _, definition in indexes:
+                    cur.execute(definition)
             else:
-                # Stage, then replace: the period's rows (stale ones too) and any row whose key
-                # comes back, exactly what upsert + delete-stale leaves through the API.
-                stage = sql.Identifier(f"satudata_stage_{resource_id}"[:63])
-                cur.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA")
-                            .format(stage, cols, table))
-                cur.copy_expert(copy.format(stage, cols).as_string(cur), _copy_text(rows, columns))
+                # Replace the period's rows (stale ones too) and any row whose key comes back,
+                # exactly what upsert + delete-stale leaves through the API.
                 keys = sql.SQL(", ").join(map(sql.Identifier, key))
                 match = sql.SQL("({}) IN (SELECT {} FROM {})").format(keys, keys, stage)
                 if period_filters:
@@ -152,12 +230,66 @@ def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.D
                                 list(period_filters.values()))
                     deleted = cur.rowcount
                 cur.execute(sql.SQL("DELETE FROM {} WHERE {}").format(table, match))
-                cur.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(table, cols, cols, stage))
+                cur.execute(insert)
             # datastore_search's total and the planner read the statistics: refresh them.
             cur.execute(sql.SQL("ANALYZE {}").format(table))
     finally:
         conn.close()
     return deleted
+
+
+def _upsert_batch(client, resource_id: str, method: str, records: list[dict[str, Any]], first_row: int) -> None:
+    """One datastore_upsert call; an insert repeated after a lost answer is redone as upsert."""
+    from ckanapi import ValidationError
+
+    data = {"resource_id": resource_id, "force": True, "method": method, "records": records,
+            # One count at the end of the load, not one background job per call.
+            "calculate_record_count": False}
+    try:
+        client.call_action("datastore_upsert", data)
+    except ValidationError as exc:
+        if method == "insert" and "duplicate key" in str(exc):
+            # The transport retried a call whose first attempt had been applied: upsert is idempotent.
+            client.call_action("datastore_upsert", {**data, "method": "upsert"})
+            return
+        raise DataStoreLoadError(f"datastore_upsert of rows {first_row}-{first_row + len(records) - 1} of "
+                                 f"{resource_id} refused by the portal (HTTP 409): {exc}") from exc
+
+
+def _load_by_api(client, resource_id: str, rows: pd.DataFrame, method: str) -> int:
+    """Send the rows in batches sized to the request limit, a bounded number in flight; returns calls made."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    from satudata import settings
+
+    if rows.empty:
+        return 0
+    size = batch_rows(to_records(rows.iloc[:1000]), settings.datastore_batch_rows(),
+                      settings.datastore_request_mb() * 1024 * 1024)
+    workers = settings.datastore_parallel_requests()
+    calls = 0
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datastore") as pool:
+        pending: set = set()
+        try:
+            for start in range(0, len(rows), size):
+                # Convert the next batch while the portal works on those in flight.
+                records = to_records(rows.iloc[start:start + size])
+                if len(pending) >= workers:
+                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        future.result()
+                pending.add(pool.submit(_upsert_batch, client, resource_id, method, records, start))
+                calls += 1
+            for future in pending:
+                future.result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+    # The record count CKAN keeps for datastore_search's total, once for the whole load.
+    client.call_action("datastore_upsert", {"resource_id": resource_id, "force": True, "method": method,
+                                            "records": [], "calculate_record_count": True})
+    return calls
 
 
 def sync_datastore(client, resource: dict, entry: DatasetEntry, period_rows: pd.DataFrame,
@@ -184,21 +316,15 @@ def sync_datastore(client, resource: dict, entry: DatasetEntry, period_rows: pd.
                  resource_id, "table created" if new_table else "table updated", len(rows), deleted)
         return {"table_created": new_table, "rows_upserted": len(rows), "rows_deleted": deleted,
                 "view_created": view_created, "path": "copy"}
-    # A new table is empty: plain inserts (one multi-row statement each) are correct and far
-    # cheaper than upsert, which CKAN runs as one UPDATE-then-INSERT per record.
+    # A new table is empty: plain inserts are correct and far cheaper than upsert, which CKAN
+    # runs as one INSERT ... ON CONFLICT statement per record.
     method = "insert" if new_table else "upsert"
-    for start in range(0, len(rows), UPSERT_CHUNK_ROWS):
-        client.call_action("datastore_upsert", {
-            "resource_id": resource_id,
-            "force": True,
-            "method": method,
-            "records": to_records(rows.iloc[start:start + UPSERT_CHUNK_ROWS]),
-        })
+    calls = _load_by_api(client, resource_id, rows, method)
     deleted = 0
     if not new_table and period_filters is not None:
         deleted = _delete_stale(client, resource_id, entry, period_filters, period_rows)
     view_created = ensure_datatables_view(client, resource)
-    log.info("DataStore of %s: %s, %d rows upserted, %d stale rows deleted",
-             resource_id, "table created" if new_table else "table updated", len(rows), deleted)
+    log.info("DataStore of %s: %s, %d rows upserted in %d calls, %d stale rows deleted",
+             resource_id, "table created" if new_table else "table updated", len(rows), calls, deleted)
     return {"table_created": new_table, "rows_upserted": len(rows), "rows_deleted": deleted,
             "view_created": view_created, "path": "api"}

@@ -181,10 +181,10 @@ def find_dataset(client, name: str) -> dict | None:
         return None
 
 
-def ensure_dataset(client, entry: DatasetEntry, org_id: str, extras: dict[str, str]) -> tuple[dict, bool]:
-    """The dataset, found by name or created private (public only once complete); (package, created)."""
+def ensure_dataset(client, entry: DatasetEntry, org_id: str, extras: dict[str, str],
+                   current: dict | None) -> tuple[dict, bool]:
+    """The dataset ``current`` (as just read), restored or created private when needed; (package, created)."""
     name = entry.ckan.name
-    current = find_dataset(client, name)
     if current is not None and current.get("state") != "deleted":
         return current, False
     if current is not None:
@@ -334,8 +334,12 @@ def publish_dataset(
     ``datastore(client, resource)`` loads the table of the resource named
     ``datastore_resource``; it runs when that file changed or its last load did not finish.
     """
-    org = ensure_organization(client, entry)
-    package, created = ensure_dataset(client, entry, org["id"], dataset_extras)
+    # One read answers an unchanged re-run: the dataset, its organization and its resources' hashes.
+    current = find_dataset(client, entry.ckan.name)
+    org = (current or {}).get("organization") or {}
+    if current is None or current.get("state") == "deleted" or org.get("name") != entry.ckan.organization.name:
+        org = ensure_organization(client, entry)
+    package, created = ensure_dataset(client, entry, org["id"], dataset_extras, current)
     result = PublishResult(
         dataset_id=package["id"],
         dataset_name=package["name"],

@@ -44,6 +44,21 @@ def datastore_write_conn_id() -> str:
     return os.environ.get("SATUDATA_DATASTORE_WRITE_CONN_ID", "ckan_datastore_write")
 
 
+def datastore_batch_rows() -> int:
+    """Most rows sent in one DataStore API call (fewer when the request-size limit says so)."""
+    return int(os.environ.get("SATUDATA_DATASTORE_BATCH_ROWS", "20000"))
+
+
+def datastore_request_mb() -> float:
+    """Largest request body, in MB, the portal (or the proxy before it) accepts; batches stay under it."""
+    return float(os.environ.get("SATUDATA_DATASTORE_REQUEST_MB", "8"))
+
+
+def datastore_parallel_requests() -> int:
+    """DataStore API calls in flight at once; more than the portal's worker processes gains nothing."""
+    return max(1, int(os.environ.get("SATUDATA_DATASTORE_PARALLEL_REQUESTS", "2")))
+
+
 def alerts_conn_id() -> str:
     """Airflow connection of the webhook that receives failure summaries (optional)."""
     return os.environ.get("SATUDATA_ALERTS_CONN_ID", "satudata_alerts")

@@ -16,7 +16,7 @@ import pytest
 
 from satudata import settings
 from satudata.catalog import get_entry
-from satudata.datastore import datastore_write_dsn, sync_datastore
+from satudata.datastore import DataStoreLoadError, datastore_write_dsn, sync_datastore
 
 pytestmark = pytest.mark.integration
 
@@ -71,7 +71,21 @@ def _fields(client, resource_id: str) -> list[dict]:
     return [{**f, "schema": {k: v for k, v in f.get("schema", {}).items() if k != "index_name"}} for f in fields]
 
 
-def test_copy_fast_path_matches_api_path(ckan_client, write_conn, airflow_db):
+def _full_text(dsn: str, resource_id: str) -> list[str]:
+    """The table's search vectors in key order, as PostgreSQL prints them."""
+    import psycopg2
+    from psycopg2 import sql
+
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(sql.SQL("SELECT _full_text::text FROM {} ORDER BY bulan, kode_kabupaten_kota, kode_jenis_izin")
+                    .format(sql.Identifier(resource_id)))
+        return [v for (v,) in cur.fetchall()]
+
+
+def test_copy_fast_path_matches_api_path(ckan_client, write_conn, airflow_db, monkeypatch):
+    # Small batches, two in flight: the API path's parallel calls are exercised on 12 rows.
+    monkeypatch.setenv("SATUDATA_DATASTORE_BATCH_ROWS", "5")
+    monkeypatch.setenv("SATUDATA_DATASTORE_PARALLEL_REQUESTS", "2")
     entry = get_entry(DATASET)
     client = ckan_client
     try:
@@ -96,7 +110,9 @@ def test_copy_fast_path_matches_api_path(ckan_client, write_conn, airflow_db):
     assert first_fast["table_created"] and first_fast["rows_upserted"] == len(history) == 12
     assert _table(client, fast["id"]) == _table(client, api["id"])
     assert _fields(client, fast["id"]) == _fields(client, api["id"])
-    # The full-text index is filled as the API path fills it.
+    # _full_text is computed to exactly what CKAN's trigger gives the API path's rows.
+    assert _full_text(dsn, fast["id"]) == _full_text(dsn, api["id"])
+    assert all(_full_text(dsn, fast["id"]))
     assert client.action.datastore_search(resource_id=fast["id"], q="SIUP", limit=0)["total"] == 6
 
     # Re-run September: values change, 64.03 is gone, 64.04 is new; August stays as it was.
@@ -107,9 +123,39 @@ def test_copy_fast_path_matches_api_path(ckan_client, write_conn, airflow_db):
     rows = _table(client, fast["id"])
     assert rows == _table(client, api["id"])
     assert len(rows) == 12
+    # CKAN 2.12's upsert (INSERT ... ON CONFLICT DO UPDATE) keeps an updated row's old _full_text;
+    # the fast path's vectors are those of the same rows loaded afresh.
+    fresh = client.action.resource_create(package_id=pkg["id"], name="fresh.csv", url="http://example.invalid/n.csv")
+    final = pd.concat([history[history["bulan"] == 8], september], ignore_index=True)
+    sync_datastore(client, fresh, entry, final, final, None)
+    assert _table(client, fresh["id"]) == rows
+    assert _full_text(dsn, fast["id"]) == _full_text(dsn, fresh["id"])
     sept = [r for r in rows if r["bulan"] == 9]
     assert sorted(r["kode_kabupaten_kota"] for r in sept) == ["64.01", "64.01", "64.02", "64.02", "64.04", "64.04"]
     assert all(r["jumlah_izin_terbit"] >= 100 for r in sept)
     assert [r for r in rows if r["bulan"] == 8] == [r for r in _table(client, api["id"]) if r["bulan"] == 8]
     assert client.action.resource_show(id=fast["id"])["datastore_active"]
+    client.action.dataset_purge(id=pkg["id"])
+
+
+def test_a_refused_batch_names_its_rows_and_stops_the_load(ckan_client, airflow_db, monkeypatch):
+    monkeypatch.setenv("SATUDATA_DATASTORE_BATCH_ROWS", "4")
+    monkeypatch.setenv("SATUDATA_DATASTORE_PARALLEL_REQUESTS", "2")
+    entry = get_entry(DATASET)
+    client = ckan_client
+    try:
+        client.action.organization_create(name="fastpath-org")
+    except Exception:  # already there
+        pass
+    try:
+        client.action.dataset_purge(id="fastpath-refused")
+    except Exception:
+        pass
+    pkg = client.action.package_create(name="fastpath-refused", owner_org="fastpath-org")
+    res = client.action.resource_create(package_id=pkg["id"], name="bad.csv", url="http://example.invalid/b.csv")
+    history = _history([8, 9], ["64.01", "64.02", "64.03"]).astype({"jumlah_izin_terbit": object})
+    history.loc[9, "jumlah_izin_terbit"] = "sembilan"  # row 9: in the third batch (rows 8-11)
+    with pytest.raises(DataStoreLoadError, match="rows 8-11") as refused:
+        sync_datastore(client, res, entry, history, history, None)
+    assert "HTTP 409" in str(refused.value)
     client.action.dataset_purge(id=pkg["id"])

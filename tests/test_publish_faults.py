@@ -150,7 +150,6 @@ def test_transient_faults_are_retried_and_the_new_version_is_whole(env):
     assert new != old
     with FaultProxy(env["portal"]["url"]) as proxy:
         point_at(env, proxy.url)
-        proxy.add("organization_show", "503")
         proxy.add("package_show", "429", delay=1)
         proxy.add("package_show", "500", nth=2)
         proxy.add("resource_patch", "reset_before")
