@@ -35,6 +35,7 @@ _MOBILE = re.compile(r"(?<![\d\w])(?:\+62|62|0)[ .-]?8[1-35-9](?:[ .-]?\d){7,10}
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Cheap pre-filter: only cells with a long digit run or an @ go through the detailed checks.
 _CANDIDATE = re.compile(r"(?:\d[ .-]?){9,}\d|@")
+_CANDIDATE_RE2 = r"(?:\p{Nd}[ .-]?){9,}\p{Nd}|@"
 _KK_HINT = re.compile(r"(^|_)(kk|no_kk|kartu_keluarga|keluarga)(_|$)")
 
 
@@ -217,15 +218,32 @@ def _scan_numeric(column: str, values: pd.Series) -> dict[str, int]:
     return counts
 
 
-def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
+def _candidates(values: pd.Series) -> pd.Series:
+    """The cells of a text column that pass the cheap pre-filter, as strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        # RE2 over the Arrow buffer, not Python's re cell by cell; same pattern, \p{Nd} being re's \d.
+        cells = pa.array(values.array).drop_null()
+        return pd.Series(cells.filter(pc.match_substring_regex(cells, _CANDIDATE_RE2)).to_pylist(), dtype="string")
     text = values.dropna().astype("string")
-    text = text[text.str.contains(_CANDIDATE, regex=True).fillna(False)]
+    return text[text.str.contains(_CANDIDATE, regex=True).fillna(False)]
+
+
+def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
+    text = _candidates(values)
     counts: dict[str, int] = {}
     # Codes and names repeat: each distinct value is checked once and counted as often as it occurs.
     for cell, occurrences in text.value_counts().items():
         for kind in kinds_in_text(cell, column):
             counts[kind] = counts.get(kind, 0) + int(occurrences)
     return counts
+
+
+def _is_dates(values: pd.Series) -> bool:
+    """True for a column of date objects (how a declared date reads from Parquet): never personal data."""
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date"
 
 
 def scan_frame(frame: pd.DataFrame, allow: Iterable[Any] = ()) -> PrivacyScan:
@@ -236,7 +254,9 @@ def scan_frame(frame: pd.DataFrame, allow: Iterable[Any] = ()) -> PrivacyScan:
         col = frame[name]
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
             continue
-        if pd.api.types.is_numeric_dtype(col):
+        if _is_dates(col):
+            counts: dict[str, int] = {}
+        elif pd.api.types.is_numeric_dtype(col):
             counts = _scan_numeric(str(name), col)
         else:
             counts = _scan_text(str(name), col)

@@ -166,3 +166,26 @@ def test_redact_hides_only_personal_values():
 
 def test_catalog_allows_exactly_the_kinds_the_scan_reports():
     assert typing.get_args(PersonalDataKind) == KINDS
+
+
+def test_arrow_and_object_text_columns_give_the_same_findings():
+    # Arrow strings are pre-filtered with RE2, other text with Python's re; \d there means any
+    # Unicode digit, so a NIK in Arabic-Indic digits must pass both pre-filters.
+    arabic_nik = NIK_MAN.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    cells = [*PRECISION_CORPUS, f"NIK {NIK_WOMAN}", "hp 0812-3456-7890", "surel a.b@contoh.go.id", NPWP_OLD,
+             arabic_nik, None, ""]
+    findings = {}
+    for dtype in ("string[pyarrow]", "string[python]", object):
+        frame = pd.DataFrame({"keterangan": pd.Series(cells * 3, dtype=dtype)})
+        findings[str(dtype)] = [(f.kind, f.cells) for f in scan_frame(frame).findings]
+    assert findings["string[pyarrow]"] == findings["string[python]"] == findings["<class 'object'>"]
+    assert dict(findings["string[pyarrow]"]) == {"nik": 6, "npwp": 3, "telepon": 3, "email": 3}
+
+
+def test_date_columns_hold_no_personal_data():
+    from datetime import date
+
+    frame = pd.DataFrame({"tanggal": [date(2026, 10, 1), None], "catatan": ["ok", NIK_MAN]})
+    scan = scan_frame(frame)
+    assert scan.columns_scanned == ["tanggal", "catatan"]
+    assert [(f.column, f.kind) for f in scan.findings] == [("catatan", "nik")]

@@ -2,6 +2,7 @@
 
 import io
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -98,3 +99,31 @@ def test_csv_neutralises_formulas_but_not_numbers(tmp_path):
     text = write_csv(frame, tmp_path / "x.csv").read_text(encoding="utf-8")
     assert text.splitlines()[0] == "teks,angka"
     assert "-1.5" in text and "\r" not in text
+
+
+def test_csv_is_byte_for_byte_what_pandas_writes(tmp_path):
+    # write_csv formats with Arrow; the published bytes (and their hash) must stay pandas' own.
+    from datetime import date
+
+    rows = 70_000  # more than one Arrow batch
+    text = ["biasa", "", None, 'kutip "ganda"', "koma, di tengah", "baris\nbaru", "cr\rsaja", "=1+2", "+62 811",
+            "-", "@SUM(A1)", "\ttab", "\rcr", " spasi ", "Ünïcödé ✓", "'sudah"]
+    floats = [0.1, 19.5, 100.0, -0.0, 1e16, 1.2345678901234567e-7, 123456789.125, float("nan"), float("inf"), 2.5]
+    frame = pd.DataFrame({
+        "teks": pd.array([text[i % len(text)] for i in range(rows)], dtype="string"),
+        "objek": [text[(i + 3) % len(text)] for i in range(rows)],
+        "bulat": pd.array([None if i % 7 == 0 else i * 1_000_003 - 5 for i in range(rows)], dtype="Int64"),
+        "numpy_int": np.arange(rows, dtype="int64") - 3,
+        "pecahan": [floats[i % len(floats)] * (i % 5 + 1) for i in range(rows)],
+        "tanggal": [None if i % 11 == 0 else date(2026, 1 + i % 12, 1 + i % 28) for i in range(rows)],
+        "benar": [i % 3 == 0 for i in range(rows)],
+        "benar_kosong": [None if i % 4 == 0 else i % 2 == 0 for i in range(rows)],
+        "kosong": [None] * rows,
+        'nama "aneh", kolom': ["x"] * rows,
+    })
+    expected = neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    assert write_csv(frame, tmp_path / "x.csv").read_bytes() == expected
+    assert write_csv(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "y.csv").read_bytes() == expected
+    single = frame[["teks"]].head(20)  # one column: pandas quotes an empty row, so pandas writes it
+    assert write_csv(single, tmp_path / "z.csv").read_bytes() == single.pipe(neutralise_formulas).to_csv(
+        index=False, lineterminator="\n").encode("utf-8")
