@@ -101,16 +101,35 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
-def to_arrow(frame: pd.DataFrame, columns: Sequence[ColumnSpec], table_meta: dict | None = None) -> pa.Table:
+def to_arrow(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec], table_meta: dict | None = None) -> pa.Table:
+    """``frame`` with the declared types; a table carries the same pandas metadata a frame would."""
     schema = arrow_schema(columns)
     if table_meta:
         schema = schema.with_metadata({"satudata": json.dumps(table_meta, ensure_ascii=False)})
-    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    if isinstance(frame, pd.DataFrame):
+        return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    table = frame.select(schema.names).cast(schema)
+    # What from_pandas records (pandas dtypes) depends on the dtypes read_parquet gives, not on the values.
+    empty = pd.DataFrame({f.name: pd.Series([], dtype=_pandas_dtype(table.column(f.name))) for f in schema})
+    pandas_meta = pa.Table.from_pandas(empty, schema=schema, preserve_index=False).schema.metadata
+    return table.replace_schema_metadata(pandas_meta)
 
 
-def write_parquet(frame: pd.DataFrame, columns: Sequence[ColumnSpec], path: Path,
+def _pandas_dtype(column: pa.ChunkedArray) -> object:
+    """The dtype ``column`` gets from read_parquet (nullable ints and strings, numpy otherwise)."""
+    mapped = _nullable_types(column.type)
+    if mapped is not None:
+        return mapped
+    if pa.types.is_floating(column.type):
+        return column.type.to_pandas_dtype()
+    if pa.types.is_boolean(column.type) and column.null_count == 0:
+        return "bool"
+    return object
+
+
+def write_parquet(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec], path: Path,
                   table_meta: dict | None = None) -> Path:
-    """Write ``frame`` as Parquet with the declared types and column descriptions."""
+    """Write ``frame`` (pandas or Arrow) as Parquet with the declared types and column descriptions."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     pq.write_table(to_arrow(frame, columns, table_meta), tmp, compression="zstd")
@@ -118,8 +137,24 @@ def write_parquet(frame: pd.DataFrame, columns: Sequence[ColumnSpec], path: Path
     return path
 
 
+def has_schema(path: Path, columns: Sequence[ColumnSpec]) -> bool:
+    """True when the Parquet file at ``path`` holds exactly the declared columns, types and descriptions."""
+    return pq.read_schema(path).remove_metadata().equals(arrow_schema(columns), check_metadata=True)
+
+
+def read_table(path: Path, columns: Sequence[ColumnSpec]) -> pa.Table:
+    """A Parquet file as Arrow with the declared columns and types, for steps that need no pandas."""
+    schema = arrow_schema(columns)
+    return pq.read_table(path, columns=schema.names).cast(schema)
+
+
+def to_frame(table: pa.Table) -> pd.DataFrame:
+    """Arrow as pandas the way read_parquet gives it (nullable integers and strings)."""
+    return table.to_pandas(types_mapper=_nullable_types)
+
+
 def read_parquet(path: Path) -> pd.DataFrame:
-    return pq.read_table(path).to_pandas(types_mapper=_nullable_types)
+    return to_frame(pq.read_table(path))
 
 
 def _nullable_types(arrow_type: pa.DataType):
