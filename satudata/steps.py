@@ -158,6 +158,8 @@ def write_outputs(entry: DatasetEntry, period: Period, staged_path: str,
     files = sorted(curated.parent.glob("*.parquet"))
     tables = [current if p == curated else read_table(p, columns) for p in files]
     history = pa.concat_tables(tables).sort_by([(k, "ascending") for k in entry.table.primary_key])
+    if len({t.schema.metadata.get(b"pandas") if t.schema.metadata else None for t in tables}) > 1:
+        history = history.replace_schema_metadata(None)  # periods disagree on pandas dtypes: let pandas decide
     out_dir = _zone("published", entry)
     meta = {"dataset": entry.id, "primary_key": entry.table.primary_key, "pipeline_version": __version__}
     parquet = write_parquet(history, columns, out_dir / f"{entry.ckan.name}.parquet", table_meta=meta)

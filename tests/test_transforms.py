@@ -127,3 +127,21 @@ def test_csv_is_byte_for_byte_what_pandas_writes(tmp_path):
     single = frame[["teks"]].head(20)  # one column: pandas quotes an empty row, so pandas writes it
     assert write_csv(single, tmp_path / "z.csv").read_bytes() == single.pipe(neutralise_formulas).to_csv(
         index=False, lineterminator="\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("flags", [[True, False, True], [True, None, False]])
+def test_parquet_from_arrow_is_the_file_from_pandas(tmp_path, flags):
+    from datetime import date
+    from types import SimpleNamespace
+
+    from transforms.tables import read_parquet, read_table
+
+    columns = [SimpleNamespace(name=n, type=t, description=n, unit=None) for n, t in
+               [("kode", "string"), ("jumlah", "int64"), ("nilai", "float64"), ("tanggal", "date"), ("ya", "bool")]]
+    frame = conform(pd.DataFrame({"kode": ["a", None, "c"], "jumlah": [1, None, 3], "nilai": [0.5, None, 2.0],
+                                  "tanggal": ["2026-10-01", None, "2026-10-03"], "ya": flags}), columns)
+    first = write_parquet(frame, columns, tmp_path / "first.parquet")
+    from_pandas = write_parquet(read_parquet(first), columns, tmp_path / "pandas.parquet", table_meta={"x": 1})
+    from_arrow = write_parquet(read_table(first, columns), columns, tmp_path / "arrow.parquet", table_meta={"x": 1})
+    assert from_arrow.read_bytes() == from_pandas.read_bytes()
+    assert read_parquet(from_arrow)["tanggal"].tolist() == [date(2026, 10, 1), None, date(2026, 10, 3)]

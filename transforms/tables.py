@@ -102,29 +102,19 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
 
 
 def to_arrow(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec], table_meta: dict | None = None) -> pa.Table:
-    """``frame`` with the declared types; a table carries the same pandas metadata a frame would."""
+    """``frame`` with the declared types; a table keeps the pandas metadata of the file it was read from."""
     schema = arrow_schema(columns)
     if table_meta:
         schema = schema.with_metadata({"satudata": json.dumps(table_meta, ensure_ascii=False)})
-    if isinstance(frame, pd.DataFrame):
-        return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-    table = frame.select(schema.names).cast(schema)
-    # What from_pandas records (pandas dtypes) depends on the dtypes read_parquet gives, not on the values.
-    empty = pd.DataFrame({f.name: pd.Series([], dtype=_pandas_dtype(table.column(f.name))) for f in schema})
-    pandas_meta = pa.Table.from_pandas(empty, schema=schema, preserve_index=False).schema.metadata
-    return table.replace_schema_metadata(pandas_meta)
-
-
-def _pandas_dtype(column: pa.ChunkedArray) -> object:
-    """The dtype ``column`` gets from read_parquet (nullable ints and strings, numpy otherwise)."""
-    mapped = _nullable_types(column.type)
-    if mapped is not None:
-        return mapped
-    if pa.types.is_floating(column.type):
-        return column.type.to_pandas_dtype()
-    if pa.types.is_boolean(column.type) and column.null_count == 0:
-        return "bool"
-    return object
+    if isinstance(frame, pa.Table):
+        # The pandas metadata (dtypes read_parquet restores) is what from_pandas would write again
+        # for the frame read from that file; without it, only pandas can say what it would be.
+        pandas_meta = (frame.schema.metadata or {}).get(b"pandas")
+        if pandas_meta is not None:
+            table = frame.select(schema.names).cast(schema)
+            return table.replace_schema_metadata({**(schema.metadata or {}), b"pandas": pandas_meta})
+        frame = to_frame(frame)
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
 def write_parquet(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec], path: Path,
@@ -143,9 +133,11 @@ def has_schema(path: Path, columns: Sequence[ColumnSpec]) -> bool:
 
 
 def read_table(path: Path, columns: Sequence[ColumnSpec]) -> pa.Table:
-    """A Parquet file as Arrow with the declared columns and types, for steps that need no pandas."""
+    """A Parquet file as Arrow with the declared columns and types (and its pandas metadata)."""
     schema = arrow_schema(columns)
-    return pq.read_table(path, columns=schema.names).cast(schema)
+    table = pq.read_table(path, columns=schema.names)
+    pandas_meta = (table.schema.metadata or {}).get(b"pandas")
+    return table.cast(schema).replace_schema_metadata({b"pandas": pandas_meta} if pandas_meta else None)
 
 
 def to_frame(table: pa.Table) -> pd.DataFrame:
