@@ -148,7 +148,7 @@ def write_outputs(entry: DatasetEntry, period: Period, staged_path: str,
     import pyarrow as pa
 
     from satudata.artifacts import write_artifacts
-    from transforms.tables import read_table, write_csv, write_parquet
+    from transforms.tables import read_table, sort_rows, write_csv, write_parquet
 
     # Arrow from file to file: the full history is rebuilt every run and may hold millions of rows.
     columns = entry.table.columns
@@ -157,7 +157,7 @@ def write_outputs(entry: DatasetEntry, period: Period, staged_path: str,
     write_parquet(current, columns, curated)
     files = sorted(curated.parent.glob("*.parquet"))
     tables = [current if p == curated else read_table(p, columns) for p in files]
-    history = pa.concat_tables(tables).sort_by([(k, "ascending") for k in entry.table.primary_key])
+    history = sort_rows(pa.concat_tables(tables), entry.table.primary_key)
     if len({t.schema.metadata.get(b"pandas") if t.schema.metadata else None for t in tables}) > 1:
         history = history.replace_schema_metadata(None)  # periods disagree on pandas dtypes: let pandas decide
     out_dir = _zone("published", entry)

@@ -145,3 +145,17 @@ def test_parquet_from_arrow_is_the_file_from_pandas(tmp_path, flags):
     from_arrow = write_parquet(read_table(first, columns), columns, tmp_path / "arrow.parquet", table_meta={"x": 1})
     assert from_arrow.read_bytes() == from_pandas.read_bytes()
     assert read_parquet(from_arrow)["tanggal"].tolist() == [date(2026, 10, 1), None, date(2026, 10, 3)]
+
+
+def test_sort_rows_orders_as_pandas_and_keeps_sorted_tables():
+    from transforms.tables import sort_rows
+
+    frame = pd.DataFrame({"tahun": [2026, 2025, 2026, 2025, 2026], "kode": ["b", "z", "a", "a", None],
+                          "nilai": [1.0, 2.0, float("nan"), 4.0, 5.0]})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for keys in (["tahun", "kode"], ["tahun"], ["nilai"], ["kode", "tahun"]):
+        expected = frame.sort_values(keys, ignore_index=True, kind="stable")
+        assert sort_rows(table, keys).to_pandas().equals(expected), keys
+    ordered = sort_rows(table.slice(0, 4), ["tahun", "kode"])
+    assert sort_rows(ordered, ["tahun", "kode"]) is ordered
+    assert sort_rows(ordered, ["kode"]).column("kode").to_pylist() == ["a", "a", "b", "z"]

@@ -140,6 +140,26 @@ def read_table(path: Path, columns: Sequence[ColumnSpec]) -> pa.Table:
     return table.cast(schema).replace_schema_metadata({b"pandas": pandas_meta} if pandas_meta else None)
 
 
+def sort_rows(table: pa.Table, keys: Sequence[str]) -> pa.Table:
+    """``table`` sorted by ``keys`` (nulls last, stable); rows already in order are not copied."""
+    import pyarrow.compute as pc
+
+    if table.num_rows > 1 and all(table.column(k).null_count == 0 for k in keys):
+        # Row i is in order with row i+1 when it is smaller on a key and equal on the keys before it.
+        in_order = None
+        for key in reversed(keys):
+            column = table.column(key)
+            if pa.types.is_floating(column.type) and pc.any(pc.is_nan(column)).as_py():
+                break  # NaN orders apart from comparisons: let sort_by decide
+            before, after = column.slice(0, table.num_rows - 1), column.slice(1)
+            less, equal = pc.less(before, after), pc.equal(before, after)
+            in_order = pc.or_(less, equal) if in_order is None else pc.or_(less, pc.and_(equal, in_order))
+        else:
+            if pc.all(in_order).as_py():
+                return table
+    return table.sort_by([(k, "ascending") for k in keys])
+
+
 def to_frame(table: pa.Table) -> pd.DataFrame:
     """Arrow as pandas the way read_parquet gives it (nullable integers and strings)."""
     return table.to_pandas(types_mapper=_nullable_types)
