@@ -189,3 +189,14 @@ def test_date_columns_hold_no_personal_data():
     scan = scan_frame(frame)
     assert scan.columns_scanned == ["tanggal", "catatan"]
     assert [(f.column, f.kind) for f in scan.findings] == [("catatan", "nik")]
+
+
+def test_vectorised_npwp_check_is_the_per_value_check():
+    from satudata.privacy import _npwp_numbers, is_npwp_digits
+
+    rng = np.random.default_rng(11)
+    fifteen = [str(v) for v in rng.integers(10**14, 10**15, 5_000)] + [NPWP_BARE]
+    fourteen = [str(v) for v in rng.integers(10**13, 10**14, 5_000)] + [NPWP_BARE[1:]]
+    assert _npwp_numbers(pd.Series(fifteen), lost_zero=False).tolist() == [is_npwp_digits(d) for d in fifteen]
+    assert _npwp_numbers(pd.Series(fourteen), lost_zero=True).tolist() == [is_npwp_digits("0" + d) for d in fourteen]
+    assert _npwp_numbers(pd.Series(fourteen), lost_zero=True)[-1]
