@@ -7,12 +7,13 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from satudata.catalog import DatasetEntry
 from satudata.extract import sha256_of
 
 
-def write_artifacts(entry: DatasetEntry, history: pd.DataFrame, csv: Path, periods: list[str], out_dir: Path,
+def write_artifacts(entry: DatasetEntry, history: pd.DataFrame | pa.Table, csv: Path, periods: list[str], out_dir: Path,
                     report_json: Path | None = None, report_html: Path | None = None) -> dict[str, str]:
     """Write them into ``out_dir``; returns their paths by kind (report_* only with a report)."""
     from satudata.chart import write_chart
@@ -31,5 +32,11 @@ def write_artifacts(entry: DatasetEntry, history: pd.DataFrame, csv: Path, perio
             shutil.copy2(source, copy)  # keeps the validation time
             out[kind] = str(copy)
     if entry.ckan.chart is not None:
+        if isinstance(history, pa.Table):
+            from transforms.tables import to_frame
+
+            # The chart reads the period columns and its measure; only those become pandas.
+            needed = [*entry.period_columns.values(), entry.ckan.chart.measure]
+            history = to_frame(history.select([c for c in history.column_names if c in needed]))
         out["chart"] = str(write_chart(history, entry, out_dir / f"grafik-{entry.ckan.chart.measure}.png"))
     return out

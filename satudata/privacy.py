@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from satudata.quality import ValidationFailed
@@ -35,6 +36,7 @@ _MOBILE = re.compile(r"(?<![\d\w])(?:\+62|62|0)[ .-]?8[1-35-9](?:[ .-]?\d){7,10}
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 # Cheap pre-filter: only cells with a long digit run or an @ go through the detailed checks.
 _CANDIDATE = re.compile(r"(?:\d[ .-]?){9,}\d|@")
+_CANDIDATE_RE2 = r"(?:\p{Nd}[ .-]?){9,}\p{Nd}|@"
 _KK_HINT = re.compile(r"(^|_)(kk|no_kk|kartu_keluarga|keluarga)(_|$)")
 
 
@@ -180,7 +182,39 @@ def _integral_digits(values: pd.Series) -> tuple[pd.Series, int]:
     numbers = numbers[(numbers >= 1e8) & (numbers < 1e19)]
     if pd.api.types.is_float_dtype(numbers):
         numbers = numbers[numbers == numbers.round()]
+    if len(numbers) and (numbers < 2**63).all():
+        import pyarrow as pa
+
+        # int64 holds these whole numbers exactly; Arrow writes their digits without a Python call each.
+        text = pa.array(numbers.to_numpy(dtype="int64")).cast(pa.string())
+        return pd.Series(pd.array(text, dtype="string[pyarrow]"), index=numbers.index), typical
     return numbers.map(lambda v: str(int(v))), typical
+
+
+def _luhn9_ok(numbers: np.ndarray) -> np.ndarray:
+    """_luhn_ok of each number written with nine digits (leading zeros add nothing), vectorised."""
+    total = np.zeros(len(numbers), dtype=np.int64)
+    rest = numbers.astype(np.int64)
+    for position in range(9):
+        digit = rest % 10
+        rest = rest // 10
+        if position % 2 == 1:
+            digit = np.where(digit > 4, digit * 2 - 9, digit * 2)
+        total += digit
+    return total % 10 == 0
+
+
+def _npwp_numbers(digits: pd.Series, lost_zero: bool) -> np.ndarray:
+    """is_npwp_digits of 15-digit strings, or of 14-digit ones with their leading 0 put back, vectorised."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if digits.empty:
+        return np.zeros(0, dtype=bool)
+    text = pa.array(digits.astype("string[pyarrow]").array)
+    # The check reads the first nine digits: with the 0 put back, those are the first eight.
+    first = pc.utf8_slice_codeunits(text, 0, 8 if lost_zero else 9)
+    return _luhn9_ok(pc.cast(first, pa.int64()).to_numpy())
 
 
 def _scan_numeric(column: str, values: pd.Series) -> dict[str, int]:
@@ -199,15 +233,19 @@ def _scan_numeric(column: str, values: pd.Series) -> dict[str, int]:
     for kind in ("nik", "no_kk"):
         add(kind, nik == kind)
     add("nip", digits[length == 18].map(is_nip))
-    add("npwp", digits[length == 15].map(is_npwp_digits))
+    fifteen = digits[(length == 15).astype("boolean").fillna(False).to_numpy(dtype=bool)]
+    add("npwp", pd.Series(_npwp_numbers(fifteen, lost_zero=False), dtype=bool))
     # Phone numbers stored as numbers (62 8xx..., or 8xx... once the leading 0 is lost) and old
     # NPWPs without their leading 0 have the size of rupiah amounts, which are common. They count
     # when most of the column looks like them (a phone column), or when they stand out by four or
     # more digits from the column's median (a phone number planted among counts).
     outlier = length >= typical + 4
+    fourteen = (length == 14).astype("boolean").fillna(False).to_numpy(dtype=bool)
+    npwp = fourteen.copy()  # only the 14-digit values can be an NPWP without its 0
+    npwp[fourteen] = _npwp_numbers(digits[fourteen], lost_zero=True)
     for kind, mask in (
         ("telepon", digits.str.match(r"^(?:62)?8[1-35-9]\d{7,10}$")),
-        ("npwp", (length == 14) & digits.map(lambda d: is_npwp_digits("0" + d))),
+        ("npwp", pd.Series(npwp, index=digits.index)),
     ):
         mask = mask.astype("boolean").fillna(False)
         if mask.sum() >= max(1, 0.5 * len(digits)):
@@ -217,15 +255,32 @@ def _scan_numeric(column: str, values: pd.Series) -> dict[str, int]:
     return counts
 
 
-def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
+def _candidate_counts(values: pd.Series) -> Iterable[tuple[str, int]]:
+    """Each distinct cell of a text column that passes the cheap pre-filter, with how often it occurs."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        # RE2 over the Arrow buffer, not Python's re cell by cell; same pattern, \p{Nd} being re's \d.
+        cells = pa.array(values.array).drop_null()
+        counted = pc.value_counts(cells.filter(pc.match_substring_regex(cells, _CANDIDATE_RE2)))
+        return zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True)
     text = values.dropna().astype("string")
-    text = text[text.str.contains(_CANDIDATE, regex=True).fillna(False)]
+    return text[text.str.contains(_CANDIDATE, regex=True).fillna(False)].value_counts().items()
+
+
+def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
     counts: dict[str, int] = {}
     # Codes and names repeat: each distinct value is checked once and counted as often as it occurs.
-    for cell, occurrences in text.value_counts().items():
+    for cell, occurrences in _candidate_counts(values):
         for kind in kinds_in_text(cell, column):
             counts[kind] = counts.get(kind, 0) + int(occurrences)
     return counts
+
+
+def _is_dates(values: pd.Series) -> bool:
+    """True for a column of date objects (how a declared date reads from Parquet): never personal data."""
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date"
 
 
 def scan_frame(frame: pd.DataFrame, allow: Iterable[Any] = ()) -> PrivacyScan:
@@ -236,7 +291,9 @@ def scan_frame(frame: pd.DataFrame, allow: Iterable[Any] = ()) -> PrivacyScan:
         col = frame[name]
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
             continue
-        if pd.api.types.is_numeric_dtype(col):
+        if _is_dates(col):
+            counts: dict[str, int] = {}
+        elif pd.api.types.is_numeric_dtype(col):
             counts = _scan_numeric(str(name), col)
         else:
             counts = _scan_text(str(name), col)

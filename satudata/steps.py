@@ -102,8 +102,10 @@ def validate(entry: DatasetEntry, period: Period, staged_path: str, run_id: str)
     Returns the paths of the JSON and HTML reports and of the frame that may be published;
     raises ValidationFailed (PersonalDataFound for personal data) after writing the report.
     """
+    import shutil
+
     from satudata.gate import run_gate
-    from transforms.tables import read_parquet, write_parquet
+    from transforms.tables import has_schema, read_parquet, write_parquet
 
     frame = read_parquet(Path(staged_path))
     # The previous period as published; with suppression its sum counts emptied cells as 0.
@@ -125,7 +127,13 @@ def validate(entry: DatasetEntry, period: Period, staged_path: str, run_id: str)
     if not report.publishable:
         raise gate.error(Path(paths["report_json"]))
     publishable = _zone("staging", entry) / period.key / "publishable.parquet"
-    write_parquet(gate.publishable, entry.table.columns, publishable)
+    if gate.publishable is frame and has_schema(Path(staged_path), entry.table.columns):
+        # Nothing suppressed: the staged file already is the publishable one, byte for byte.
+        tmp = publishable.with_suffix(".parquet.tmp")
+        shutil.copyfile(staged_path, tmp)
+        tmp.replace(publishable)
+    else:
+        write_parquet(gate.publishable, entry.table.columns, publishable)
     return {**paths, "publishable": str(publishable),
             "suppression_note": report.suppression.get("note", "")}
 
@@ -137,31 +145,36 @@ def write_outputs(entry: DatasetEntry, period: Period, staged_path: str,
     Full-history Parquet and CSV, the data dictionary (datapackage.json), the chart, and the
     run's validation report as HTML and JSON; all from the same validated run.
     """
-    import pandas as pd
+    import pyarrow as pa
 
     from satudata.artifacts import write_artifacts
-    from transforms.tables import read_parquet, write_csv, write_parquet
+    from transforms.tables import read_table, sort_rows, write_csv, write_parquet
 
+    # Arrow from file to file: the full history is rebuilt every run and may hold millions of rows.
     columns = entry.table.columns
     curated = _zone("curated", entry) / f"{period.key}.parquet"
-    write_parquet(read_parquet(Path(staged_path)), columns, curated)
-    frames = [read_parquet(p) for p in sorted(curated.parent.glob("*.parquet"))]
-    history = pd.concat(frames, ignore_index=True).sort_values(entry.table.primary_key, ignore_index=True)
+    current = read_table(Path(staged_path), columns)
+    write_parquet(current, columns, curated)
+    files = sorted(curated.parent.glob("*.parquet"))
+    tables = [current if p == curated else read_table(p, columns) for p in files]
+    history = sort_rows(pa.concat_tables(tables), entry.table.primary_key)
+    if len({t.schema.metadata.get(b"pandas") if t.schema.metadata else None for t in tables}) > 1:
+        history = history.replace_schema_metadata(None)  # periods disagree on pandas dtypes: let pandas decide
     out_dir = _zone("published", entry)
     meta = {"dataset": entry.id, "primary_key": entry.table.primary_key, "pipeline_version": __version__}
     parquet = write_parquet(history, columns, out_dir / f"{entry.ckan.name}.parquet", table_meta=meta)
     csv = write_csv(history, out_dir / f"{entry.ckan.name}.csv")
-    periods = sorted(p.stem for p in curated.parent.glob("*.parquet"))
+    periods = [p.stem for p in files]
     extra = write_artifacts(entry, history, csv, periods, out_dir,
                             Path(report_json) if report_json else None, Path(report_html) if report_html else None)
-    log.info("%s: %d rows over %d period(s) written to %s", entry.id, len(history), len(periods), out_dir)
-    record(entry, period, published_rows=len(history), status="written")
+    log.info("%s: %d rows over %d period(s) written to %s", entry.id, history.num_rows, len(periods), out_dir)
+    record(entry, period, published_rows=history.num_rows, status="written")
     return {
         "csv": str(csv),
         "parquet": str(parquet),
         "curated": str(curated),
-        "rows": str(len(history)),
-        "period_rows": str(len(frames[periods.index(period.key)])),
+        "rows": str(history.num_rows),
+        "period_rows": str(tables[periods.index(period.key)].num_rows),
         "first_period": periods[0],
         "last_period": periods[-1],
         **extra,

@@ -163,3 +163,29 @@ def test_validate_step_compares_with_the_previous_curated_period(tmp_path, data_
     write_parquet(previous, entry.table.columns, data_dir / "curated" / entry.id / "2026-09.parquet")
     with pytest.raises(ValidationFailed, match="expect_column_sum_to_be_between on column 'jumlah_izin_terbit'"):
         steps.validate(entry, OCTOBER, _stage(entry, _rows(), data_dir), "manual__4")
+
+
+@pytest.mark.parametrize("suppression", [SUPPRESSION, None])
+def test_published_files_are_those_of_the_pandas_path(tmp_path, data_dir, suppression):
+    # write_outputs rebuilds the history in Arrow; the bytes must be what concat + sort + to_csv wrote.
+    from satudata import __version__
+    from transforms.tables import neutralise_formulas
+
+    entry = _entry(tmp_path, suppression=suppression)
+    september = conform(pd.DataFrame(_rows(counts=(11, 2, 8), month=9), columns=entry.table.column_names),
+                        entry.table.columns)
+    write_parquet(september, entry.table.columns, data_dir / "curated" / entry.id / "2026-09.parquet")
+    gate = steps.validate(entry, OCTOBER, _stage(entry, _rows(counts=(12, 9, 2)), data_dir), "manual__5")
+    outputs = steps.write_outputs(entry, OCTOBER, gate["publishable"], gate["report_json"], gate["report_html"])
+
+    curated = sorted((data_dir / "curated" / entry.id).glob("*.parquet"))
+    history = pd.concat([read_parquet(p) for p in curated], ignore_index=True).sort_values(
+        entry.table.primary_key, ignore_index=True)
+    meta = {"dataset": entry.id, "primary_key": entry.table.primary_key, "pipeline_version": __version__}
+    expected = write_parquet(history, entry.table.columns, tmp_path / "expected.parquet", table_meta=meta)
+    assert Path(outputs["parquet"]).read_bytes() == expected.read_bytes()
+    csv_text = neutralise_formulas(history).to_csv(index=False, lineterminator="\n")
+    assert Path(outputs["csv"]).read_text(encoding="utf-8") == csv_text
+    assert (outputs["rows"], outputs["period_rows"], outputs["first_period"]) == ("6", "3", "2026-09")
+    assert read_parquet(Path(outputs["curated"])).equals(read_parquet(Path(gate["publishable"])))
+    assert str(read_parquet(Path(outputs["parquet"]))["jumlah_izin_terbit"].dtype) == "Int64"

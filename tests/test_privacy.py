@@ -166,3 +166,37 @@ def test_redact_hides_only_personal_values():
 
 def test_catalog_allows_exactly_the_kinds_the_scan_reports():
     assert typing.get_args(PersonalDataKind) == KINDS
+
+
+def test_arrow_and_object_text_columns_give_the_same_findings():
+    # Arrow strings are pre-filtered with RE2, other text with Python's re; \d there means any
+    # Unicode digit, so a NIK in Arabic-Indic digits must pass both pre-filters.
+    arabic_nik = NIK_MAN.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    cells = [*PRECISION_CORPUS, f"NIK {NIK_WOMAN}", "hp 0812-3456-7890", "surel a.b@contoh.go.id", NPWP_OLD,
+             arabic_nik, None, ""]
+    findings = {}
+    for dtype in ("string[pyarrow]", "string[python]", object):
+        frame = pd.DataFrame({"keterangan": pd.Series(cells * 3, dtype=dtype)})
+        findings[str(dtype)] = [(f.kind, f.cells) for f in scan_frame(frame).findings]
+    assert findings["string[pyarrow]"] == findings["string[python]"] == findings["<class 'object'>"]
+    assert dict(findings["string[pyarrow]"]) == {"nik": 6, "npwp": 3, "telepon": 3, "email": 3}
+
+
+def test_date_columns_hold_no_personal_data():
+    from datetime import date
+
+    frame = pd.DataFrame({"tanggal": [date(2026, 10, 1), None], "catatan": ["ok", NIK_MAN]})
+    scan = scan_frame(frame)
+    assert scan.columns_scanned == ["tanggal", "catatan"]
+    assert [(f.column, f.kind) for f in scan.findings] == [("catatan", "nik")]
+
+
+def test_vectorised_npwp_check_is_the_per_value_check():
+    from satudata.privacy import _npwp_numbers, is_npwp_digits
+
+    rng = np.random.default_rng(11)
+    fifteen = [str(v) for v in rng.integers(10**14, 10**15, 5_000)] + [NPWP_BARE]
+    fourteen = [str(v) for v in rng.integers(10**13, 10**14, 5_000)] + [NPWP_BARE[1:]]
+    assert _npwp_numbers(pd.Series(fifteen), lost_zero=False).tolist() == [is_npwp_digits(d) for d in fifteen]
+    assert _npwp_numbers(pd.Series(fourteen), lost_zero=True).tolist() == [is_npwp_digits("0" + d) for d in fourteen]
+    assert _npwp_numbers(pd.Series(fourteen), lost_zero=True)[-1]

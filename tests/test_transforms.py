@@ -2,6 +2,7 @@
 
 import io
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -98,3 +99,63 @@ def test_csv_neutralises_formulas_but_not_numbers(tmp_path):
     text = write_csv(frame, tmp_path / "x.csv").read_text(encoding="utf-8")
     assert text.splitlines()[0] == "teks,angka"
     assert "-1.5" in text and "\r" not in text
+
+
+def test_csv_is_byte_for_byte_what_pandas_writes(tmp_path):
+    # write_csv formats with Arrow; the published bytes (and their hash) must stay pandas' own.
+    from datetime import date
+
+    rows = 70_000  # more than one Arrow batch
+    text = ["biasa", "", None, 'kutip "ganda"', "koma, di tengah", "baris\nbaru", "cr\rsaja", "=1+2", "+62 811",
+            "-", "@SUM(A1)", "\ttab", "\rcr", " spasi ", "Ünïcödé ✓", "'sudah"]
+    floats = [0.1, 19.5, 100.0, -0.0, 1e16, 1.2345678901234567e-7, 123456789.125, float("nan"), float("inf"), 2.5]
+    frame = pd.DataFrame({
+        "teks": pd.array([text[i % len(text)] for i in range(rows)], dtype="string"),
+        "objek": [text[(i + 3) % len(text)] for i in range(rows)],
+        "bulat": pd.array([None if i % 7 == 0 else i * 1_000_003 - 5 for i in range(rows)], dtype="Int64"),
+        "numpy_int": np.arange(rows, dtype="int64") - 3,
+        "pecahan": [floats[i % len(floats)] * (i % 5 + 1) for i in range(rows)],
+        "tanggal": [None if i % 11 == 0 else date(2026, 1 + i % 12, 1 + i % 28) for i in range(rows)],
+        "benar": [i % 3 == 0 for i in range(rows)],
+        "benar_kosong": [None if i % 4 == 0 else i % 2 == 0 for i in range(rows)],
+        "kosong": [None] * rows,
+        'nama "aneh", kolom': ["x"] * rows,
+    })
+    expected = neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    assert write_csv(frame, tmp_path / "x.csv").read_bytes() == expected
+    assert write_csv(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "y.csv").read_bytes() == expected
+    single = frame[["teks"]].head(20)  # one column: pandas quotes an empty row, so pandas writes it
+    assert write_csv(single, tmp_path / "z.csv").read_bytes() == single.pipe(neutralise_formulas).to_csv(
+        index=False, lineterminator="\n").encode("utf-8")
+
+
+@pytest.mark.parametrize("flags", [[True, False, True], [True, None, False]])
+def test_parquet_from_arrow_is_the_file_from_pandas(tmp_path, flags):
+    from datetime import date
+    from types import SimpleNamespace
+
+    from transforms.tables import read_parquet, read_table
+
+    columns = [SimpleNamespace(name=n, type=t, description=n, unit=None) for n, t in
+               [("kode", "string"), ("jumlah", "int64"), ("nilai", "float64"), ("tanggal", "date"), ("ya", "bool")]]
+    frame = conform(pd.DataFrame({"kode": ["a", None, "c"], "jumlah": [1, None, 3], "nilai": [0.5, None, 2.0],
+                                  "tanggal": ["2026-10-01", None, "2026-10-03"], "ya": flags}), columns)
+    first = write_parquet(frame, columns, tmp_path / "first.parquet")
+    from_pandas = write_parquet(read_parquet(first), columns, tmp_path / "pandas.parquet", table_meta={"x": 1})
+    from_arrow = write_parquet(read_table(first, columns), columns, tmp_path / "arrow.parquet", table_meta={"x": 1})
+    assert from_arrow.read_bytes() == from_pandas.read_bytes()
+    assert read_parquet(from_arrow)["tanggal"].tolist() == [date(2026, 10, 1), None, date(2026, 10, 3)]
+
+
+def test_sort_rows_orders_as_pandas_and_keeps_sorted_tables():
+    from transforms.tables import sort_rows
+
+    frame = pd.DataFrame({"tahun": [2026, 2025, 2026, 2025, 2026], "kode": ["b", "z", "a", "a", None],
+                          "nilai": [1.0, 2.0, float("nan"), 4.0, 5.0]})
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for keys in (["tahun", "kode"], ["tahun"], ["nilai"], ["kode", "tahun"]):
+        expected = frame.sort_values(keys, ignore_index=True, kind="stable")
+        assert sort_rows(table, keys).to_pandas().equals(expected), keys
+    ordered = sort_rows(table.slice(0, 4), ["tahun", "kode"])
+    assert sort_rows(ordered, ["tahun", "kode"]) is ordered
+    assert sort_rows(ordered, ["kode"]).column("kode").to_pylist() == ["a", "a", "b", "z"]

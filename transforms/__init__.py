@@ -16,6 +16,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "pengaduan_lapor_bulanan": ("transforms.lapor", "pengaduan_lapor_bulanan"),
     "dokumen_dukcapil_bulanan": ("transforms.dukcapil", "dokumen_dukcapil_bulanan"),
     "ikm_per_unit": ("transforms.ikm", "ikm_per_unit"),
+    "passthrough": ("transforms.passthrough", "passthrough"),
 }
 
 
