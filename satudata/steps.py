@@ -52,10 +52,9 @@ def extract(entry: DatasetEntry, period: Period, run_id: str) -> str:
         record(entry, period, run_id=run_id, status="quarantined", error=str(exc),
                raw_file=str(exc.raw_manifest), quarantine_report=str(exc.quarantine_report))
         raise
-    path = sources.write_source_rows(extracted, entry, period)
-    record(entry, period, run_id=run_id, source_rows=len(extracted.frame),
+    record(entry, period, run_id=run_id, source_rows=extracted.rows,
            raw_file=str(extracted.raw_manifest), status="extracted")
-    return str(path)
+    return str(extracted.path)
 
 
 def _extract_sql(entry: DatasetEntry, period: Period, run_id: str) -> str:
