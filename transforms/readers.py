@@ -4,6 +4,8 @@ Agency exports come from spreadsheets: UTF-8 with or without BOM or Windows-1252
 tab separated, Indonesian numbers ("1.234,5") and dates ("7 Maret 2024"), and XLSX files with
 title rows above the header. Every reader keeps only the declared fields (so personal columns
 such as NIK stop here) and fails with a SourceParseError naming the file, row and column.
+CSV exports are read in blocks by pyarrow and converted a column at a time; the cell-by-cell
+reader (``typed_frame``) serves records, XLSX sheets, and locating a CSV error on its line.
 """
 
 from __future__ import annotations
