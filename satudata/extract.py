@@ -83,6 +83,11 @@ class RawArchive:
         self.directory.mkdir()
         self.manifest = {**manifest, "extracted_at": self.stamp, "files": []}
 
+    @property
+    def manifest_path(self) -> Path:
+        """Where ``close`` writes the manifest (``extract-<utc>.json``)."""
+        return self.directory.with_suffix(".json")
+
     def add(self, name: str, body: bytes, **facts: Any) -> Path:
         """Store ``body`` unchanged as ``name`` and record its sha256."""
         path = self.directory / name
@@ -96,7 +101,7 @@ class RawArchive:
     def close(self, **facts: Any) -> Path:
         """Write the manifest (``extract-<utc>.json``) and return its path."""
         self.manifest.update(facts)
-        path = self.directory.with_suffix(".json")
+        path = self.manifest_path
         with path.open("x", encoding="utf-8") as fh:
             fh.write(json.dumps(self.manifest, indent=2, default=str))
         log.info("archived %d raw file(s) from %s in %s", len(self.manifest["files"]),

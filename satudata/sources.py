@@ -20,7 +20,7 @@ from satudata import settings
 from satudata.catalog import DatasetEntry, FileSource, RestSource
 from satudata.extract import RawArchive, quarantine
 from satudata.periods import Period
-from transforms.readers import SourceParseError, read_csv_bytes, read_records, read_xlsx_bytes
+from transforms.readers import SourceParseError, arrow_schema, iter_csv_tables, read_records, read_xlsx_bytes
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +35,58 @@ class SourceError(RuntimeError):
 
 @dataclass(frozen=True)
 class Extracted:
-    """Rows read for a period, and where their raw payload is archived."""
+    """Rows read for a period: staged as Parquet (declared fields only), and where their raw payload is archived."""
 
-    frame: pd.DataFrame
+    path: Path
+    rows: int
     raw_manifest: Path
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The staged rows as one frame (for inspection; the pipeline reads the file in batches)."""
+        import pyarrow.parquet as pq
+
+        return pq.read_table(self.path).to_pandas()
+
+
+class SourceRowsWriter:
+    """Appends chunks of source rows, typed as the catalog declares, to the staging zone's Parquet file.
+
+    Rows go to a temporary file that replaces ``source-rows.parquet`` only when every chunk was
+    read, so a failed extraction leaves no partial staged rows.
+    """
+
+    def __init__(self, entry: DatasetEntry, period: Period, archive: RawArchive) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = _zone("staging", entry, period) / "source-rows.parquet"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_suffix(".parquet.tmp")
+        schema = arrow_schema(entry.source.fields).with_metadata(
+            {"satudata_raw_manifest": json.dumps(str(archive.manifest_path))})
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        self.rows = 0
+
+    def write(self, chunk: Any) -> None:
+        """Append a DataFrame of declared fields, or an Arrow table with the declared schema."""
+        import pyarrow as pa
+
+        if isinstance(chunk, pd.DataFrame):
+            chunk = pa.Table.from_pandas(chunk, schema=self.writer.schema, preserve_index=False)
+        if chunk.num_rows:
+            self.writer.write_table(chunk.cast(self.writer.schema))
+            self.rows += chunk.num_rows
+
+    def close(self) -> Path:
+        """Finish the file and put it in place."""
+        self.writer.close()
+        self.tmp.replace(self.path)
+        return self.path
+
+    def abandon(self) -> None:
+        """Drop the partial file after a failed extraction."""
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 def _zone(zone: str, entry: DatasetEntry, period: Period) -> Path:
@@ -87,29 +135,34 @@ def extract_rest(entry: DatasetEntry, period: Period, run_id: str) -> Extracted:
                                                        "conn_id": source.conn_id, "endpoint": source.endpoint})
     params = {source.interval_params.start: period.start.isoformat(),
               source.interval_params.end: period.end.isoformat()}
-    frames = []
+    staged = SourceRowsWriter(entry, period, archive)
     try:
         for page in AgencyApiHook(source.conn_id).iter_pages(
             source.endpoint, params, source.pagination, source.records_key
         ):
             path = archive.add(f"page-{page.number:04d}.json", page.body, url=page.url)
             try:
-                frames.append(read_records(page.payload[source.records_key], source.fields, path.name))
+                # Page by page: memory holds one page of rows, not the period.
+                staged.write(read_records(page.payload[source.records_key], source.fields, path.name))
             except SourceParseError as exc:
                 raise _fail(entry, period, archive, str(exc), path, exc) from None
     except MalformedPayload as exc:
+        staged.abandon()
         path = archive.add(f"page-{exc.page:04d}.json", exc.body, url=exc.url)
         raise _fail(entry, period, archive, str(exc), path,
                     SourceParseError(path.name, str(exc), row=None)) from None
     except AgencyApiError as exc:
+        staged.abandon()
         if exc.status in (401, 403, 404):
             raise _fail(entry, period, archive, str(exc), None) from None
         archive.close(status="failed", error=str(exc))
         raise
-    frame = (pd.concat(frames, ignore_index=True) if frames
-             else read_records([], source.fields, "no pages"))
-    manifest = archive.close(status="extracted", rows=len(frame), pages=len(archive.manifest["files"]))
-    return Extracted(frame, manifest)
+    except BaseException:
+        staged.abandon()
+        raise
+    path = staged.close()
+    manifest = archive.close(status="extracted", rows=staged.rows, pages=len(archive.manifest["files"]))
+    return Extracted(path, staged.rows, manifest)
 
 
 def extract_file(entry: DatasetEntry, period: Period, run_id: str) -> Extracted:
@@ -137,28 +190,24 @@ def extract_file(entry: DatasetEntry, period: Period, run_id: str) -> Extracted:
                         f"no export file {relative} in the landing folder {settings.landing_dir()}", None)
         body = landed.read_bytes()
         path = archive.add(landed.name, body, landing_file=relative)
+    staged = SourceRowsWriter(entry, period, archive)
     try:
         if source.format == "csv":
-            frame = read_csv_bytes(body, source.fields, relative, source.number_format)
+            # Block by block: the parsed rows of the whole export are never in memory at once.
+            for table in iter_csv_tables(body, source.fields, relative, source.number_format):
+                staged.write(table)
         else:
-            frame = read_xlsx_bytes(body, source.fields, relative, source.sheet, source.number_format)
+            staged.write(read_xlsx_bytes(body, source.fields, relative, source.sheet, source.number_format))
     except SourceParseError as exc:
+        staged.abandon()
         raise _fail(entry, period, archive, str(exc), path, exc) from None
-    manifest = archive.close(status="extracted", rows=len(frame))
-    return Extracted(frame, manifest)
+    except BaseException:
+        staged.abandon()
+        raise
+    path = staged.close()
+    manifest = archive.close(status="extracted", rows=staged.rows)
+    return Extracted(path, staged.rows, manifest)
 
 
 READERS = {"rest": extract_rest, "file": extract_file}
 
-
-def write_source_rows(extracted: Extracted, entry: DatasetEntry, period: Period) -> Path:
-    """The declared fields of the source rows, as Parquet in the staging zone (no personal data)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = _zone("staging", entry, period) / "source-rows.parquet"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    table = pa.Table.from_pandas(extracted.frame, preserve_index=False)
-    table = table.replace_schema_metadata({"satudata_raw_manifest": json.dumps(str(extracted.raw_manifest))})
-    pq.write_table(table, path)
-    return path

@@ -52,10 +52,9 @@ def extract(entry: DatasetEntry, period: Period, run_id: str) -> str:
         record(entry, period, run_id=run_id, status="quarantined", error=str(exc),
                raw_file=str(exc.raw_manifest), quarantine_report=str(exc.quarantine_report))
         raise
-    path = sources.write_source_rows(extracted, entry, period)
-    record(entry, period, run_id=run_id, source_rows=len(extracted.frame),
+    record(entry, period, run_id=run_id, source_rows=extracted.rows,
            raw_file=str(extracted.raw_manifest), status="extracted")
-    return str(path)
+    return str(extracted.path)
 
 
 def _extract_sql(entry: DatasetEntry, period: Period, run_id: str) -> str:
@@ -80,18 +79,33 @@ def _extract_sql(entry: DatasetEntry, period: Period, run_id: str) -> str:
     return str(path)
 
 
+# Source rows are read back this many at a time; memory then follows the batch, not the period.
+TRANSFORM_BATCH_ROWS = 65_536
+
+
 def transform(entry: DatasetEntry, period: Period, raw_path: str) -> str:
-    """Apply the catalog's transform and conform the result to the declared schema."""
+    """Apply the catalog's transform and conform the result to the declared schema.
+
+    A transform with a chunked form reads the staged source rows in batches, so memory does not
+    grow with the source; the others read the whole file.
+    """
     import pyarrow.parquet as pq
 
-    from transforms import get_transform
+    from transforms import get_streaming, get_transform
     from transforms.tables import conform, write_parquet
 
-    raw = pq.read_table(raw_path).to_pandas()
-    frame = conform(get_transform(entry.transform)(raw), entry.table.columns, source=raw_path)
+    streaming = get_streaming(entry.transform)
+    source = pq.ParquetFile(raw_path)
+    rows = source.metadata.num_rows
+    result = None
+    if streaming is not None:
+        result = streaming.run(b.to_pandas() for b in source.iter_batches(batch_size=TRANSFORM_BATCH_ROWS))
+    if result is None:
+        result = get_transform(entry.transform)(source.read().to_pandas())
+    frame = conform(result, entry.table.columns, source=raw_path)
     staged = _zone("staging", entry) / period.key / "transformed.parquet"
     write_parquet(frame, entry.table.columns, staged)
-    log.info("%s %s: %d source rows -> %d output rows", entry.id, period.key, len(raw), len(frame))
+    log.info("%s %s: %d source rows -> %d output rows", entry.id, period.key, rows, len(frame))
     record(entry, period, rows=len(frame), status="transformed")
     return str(staged)
 

@@ -162,3 +162,49 @@ def test_records_keep_declared_fields_only():
     assert list(frame.columns) == ["Nama", "Tanggal", "Jumlah"]
     with pytest.raises(SourceParseError, match=r"page-0001.json, row 2, column 'Jumlah'"):
         read_records([*records, {"Nama": "B", "Tanggal": "2024-03-07"}], FIELDS, "page-0001.json")
+
+
+@pytest.mark.parametrize("month", [date(2026, 8, 1), date(2026, 10, 1), date(2025, 2, 1)])
+def test_block_reader_gives_what_the_cell_by_cell_reader_gives(month):
+    """The vectorized reader, in small blocks, against the cell-by-cell reader on the Disdukcapil export."""
+    import pandas as pd
+
+    from transforms.readers import _read_csv_python, iter_csv_tables
+
+    fields = [F("Kode Wilayah", "string"), F("Nama Pemohon", "string"), F("Tanggal Terbit", "date"),
+              F("Lama Proses (jam)", "float64"), F("No", "int64")]
+    body = sample_agencies.dukcapil_export(month)
+    tables = list(iter_csv_tables(body, fields, "x.csv", block_bytes=4096))
+    assert len(tables) > 3  # really read in blocks
+    expected = _read_csv_python(body, fields, "x.csv", "indonesian")
+    pd.testing.assert_frame_equal(read_csv_bytes(body, fields, "x.csv"), expected)
+    assert sum(t.num_rows for t in tables) == len(expected)
+
+
+def test_blank_rows_quoted_newlines_and_bom_read_as_before():
+    body = ('\ufeffNama;Tanggal;Jumlah;Catatan\r\n"Agus\r\nSantoso";7 Maret 2024;1.234,5;x\r\n\r\n;;;\r\n'
+            'Siti;08/03/2024;  2 ;"a;b"\r\nBudi;2024-03-09T10:00:00+08:00;;\r\n').encode("utf-8")
+    frame = read_csv_bytes(body, [F("Nama", "string"), F("Tanggal", "date"), F("Jumlah", "float64", False)], "x.csv")
+    assert frame.values.tolist() == [["Agus\r\nSantoso", date(2024, 3, 7), 1234.5],
+                                     ["Siti", date(2024, 3, 8), 2.0], ["Budi", date(2024, 3, 9), None]]
+
+
+@pytest.mark.parametrize(
+    "body, row, column",
+    [(b'Nama;Tanggal;Jumlah\n"A\nB";7 Maret 2024;1\n\nC;8 Maret 2024;x\n', 5, "Jumlah"),
+     (b"Nama;Tanggal;Jumlah\nA;7 Maret 2024;1\n;;;\nB;31/02/2024;2\n", 4, "Tanggal"),
+     (b"Nama;Tanggal;Jumlah\nA;7 Maret 2024;1\nB;;2\n", 3, "Tanggal"),
+     (b"Nama;Tanggal;Jumlah\nA;7 Maret 2024;1;extra\nB;8 Maret 2024;1,5x\n", 3, "Jumlah")],
+)
+def test_errors_after_the_vectorized_pass_name_the_line(body, row, column):
+    """A bad cell found by a column conversion is located on its line, quoted newlines and blank lines counted."""
+    with pytest.raises(SourceParseError) as err:
+        read_csv_bytes(body, FIELDS, "x.csv")
+    assert (err.value.file, err.value.row, err.value.column) == ("x.csv", row, column)
+
+
+def test_ragged_row_is_read_as_the_cell_by_cell_reader_reads_it():
+    """pyarrow refuses a row with an extra cell; the file is then read cell by cell, as before."""
+    body = b"Nama;Tanggal;Jumlah\nA;7 Maret 2024;1\nB;8 Maret 2024;2;extra\nC;9 Maret 2024\n"
+    fields = [F("Nama", "string"), F("Tanggal", "date"), F("Jumlah", "float64", False)]
+    assert read_csv_bytes(body, fields, "x.csv")["Jumlah"].tolist() == [1.0, 2.0, None]

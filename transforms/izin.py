@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from transforms.aggregate import GroupedStats, Partial
 from transforms.reference import with_region_names
 from transforms.tables import source_columns
 
@@ -27,13 +28,28 @@ RAW_TYPES = {
 }
 
 
-def izin_terbit_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
-    """Aggregate issued permits to month x regency x permit type with processing-day statistics.
+KEYS = ["tahun", "bulan", "kode_wilayah", "kode_jenis_izin"]
+STATS = GroupedStats(KEYS, "hari_proses", first=["nama_jenis_izin", "standar_hari"], sums=["sesuai_standar"])
+OUTPUT_COLUMNS = [
+    "kode_provinsi",
+    "nama_provinsi",
+    "kode_kabupaten_kota",
+    "nama_kabupaten_kota",
+    "tahun",
+    "bulan",
+    "kode_jenis_izin",
+    "jenis_izin",
+    "jumlah_izin_terbit",
+    "rata_rata_hari_proses",
+    "median_hari_proses",
+    "persentil_90_hari_proses",
+    "standar_pelayanan_hari",
+    "persentase_sesuai_standar",
+]
 
-    Processing days are calendar days from application to issue. A regency code outside the
-    reference list keeps its code and gets no name, so the quality gate sees it instead of it
-    being dropped here.
-    """
+
+def _permit_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """The source rows with processing days, issue month and whether the service standard was met."""
     rows = source_columns(raw, RAW_COLUMNS)
     diajukan = pd.to_datetime(rows["tanggal_pengajuan"])
     terbit = pd.to_datetime(rows["tanggal_terbit"])
@@ -41,9 +57,28 @@ def izin_terbit_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
     rows["tahun"] = terbit.dt.year
     rows["bulan"] = terbit.dt.month
     rows["sesuai_standar"] = rows["hari_proses"] <= rows["standar_hari"]
+    return rows
 
-    keys = ["tahun", "bulan", "kode_wilayah", "kode_jenis_izin"]
-    grouped = rows.groupby(keys, sort=True)
+
+def _published(out: pd.DataFrame) -> pd.DataFrame:
+    # Round only the published figures, after every statistic is computed.
+    for column in ["rata_rata_hari_proses", "median_hari_proses", "persentil_90_hari_proses"]:
+        out[column] = out[column].astype("float64").round(1)
+    out["persentase_sesuai_standar"] = out["persentase_sesuai_standar"].astype("float64").round(2)
+    out = out.rename(columns={"kode_wilayah": "kode_kabupaten_kota"})
+    out = with_region_names(out)
+    return out[OUTPUT_COLUMNS]
+
+
+def izin_terbit_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate issued permits to month x regency x permit type with processing-day statistics.
+
+    Processing days are calendar days from application to issue. A regency code outside the
+    reference list keeps its code and gets no name, so the quality gate sees it instead of it
+    being dropped here.
+    """
+    rows = _permit_rows(raw)
+    grouped = rows.groupby(KEYS, sort=True)
     out = grouped.agg(
         jenis_izin=("nama_jenis_izin", "first"),
         standar_pelayanan_hari=("standar_hari", "first"),
@@ -54,29 +89,18 @@ def izin_terbit_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
         persentase_sesuai_standar=("sesuai_standar", "mean"),
     ).reset_index()
     out["persentase_sesuai_standar"] = out["persentase_sesuai_standar"] * 100
+    return _published(out)
 
-    # Round only the published figures, after every statistic is computed.
-    for column in ["rata_rata_hari_proses", "median_hari_proses", "persentil_90_hari_proses"]:
-        out[column] = out[column].astype("float64").round(1)
-    out["persentase_sesuai_standar"] = out["persentase_sesuai_standar"].astype("float64").round(2)
 
-    out = out.rename(columns={"kode_wilayah": "kode_kabupaten_kota"})
-    out = with_region_names(out)
-    return out[
-        [
-            "kode_provinsi",
-            "nama_provinsi",
-            "kode_kabupaten_kota",
-            "nama_kabupaten_kota",
-            "tahun",
-            "bulan",
-            "kode_jenis_izin",
-            "jenis_izin",
-            "jumlah_izin_terbit",
-            "rata_rata_hari_proses",
-            "median_hari_proses",
-            "persentil_90_hari_proses",
-            "standar_pelayanan_hari",
-            "persentase_sesuai_standar",
-        ]
-    ]
+def izin_partial(raw: pd.DataFrame) -> Partial:
+    """One chunk of source rows summarised for ``izin_combine`` (exact: histograms of whole days)."""
+    return STATS.partial(_permit_rows(raw))
+
+
+def izin_combine(partial: Partial) -> pd.DataFrame:
+    """The table ``izin_terbit_bulanan`` gives, from the merged partials of all chunks."""
+    out = STATS.finish(partial, size="jumlah_izin_terbit", mean="rata_rata_hari_proses",
+                       median="median_hari_proses", quantiles={"persentil_90_hari_proses": 0.9})
+    out["persentase_sesuai_standar"] = out["sesuai_standar"] / out["jumlah_izin_terbit"] * 100
+    out = out.rename(columns={"nama_jenis_izin": "jenis_izin", "standar_hari": "standar_pelayanan_hari"})
+    return _published(out)
