@@ -317,6 +317,15 @@ def record_outcome(client, entry: DatasetEntry, outcome: dict[str, str]) -> bool
     return True
 
 
+def _unfinished_version(package: dict, files: list[PublishFile]) -> bool:
+    """True when the portal's resources are not the complete version ``satudata_versi`` names."""
+    committed = _extras_of(package).get(VERSION_KEY)
+    if not committed:
+        return False
+    hashes = {r.get("name"): r.get("hash") or "" for r in package.get("resources", [])}
+    return version_of({f.name: hashes.get(f.name, "") for f in files}) != committed
+
+
 def publish_dataset(
     client,
     portal_url: str,
@@ -347,9 +356,12 @@ def publish_dataset(
         created=created,
         metadata_changed=False,
     )
+    unfinished = _unfinished_version(package, files)
     for item in (f for f in files if not f.describes_run):
         result.resources[item.name] = upsert_resource(client, package, item, provenance, max_bytes)
-    data_changed = any(r["action"] != "unchanged" for r in result.resources.values())
+    # After an interrupted publication the data files may already be the new ones; this run's
+    # reports then describe them, not the reports of the last complete version.
+    data_changed = unfinished or any(r["action"] != "unchanged" for r in result.resources.values())
     for item in (f for f in files if f.describes_run):
         current = [r for r in package.get("resources", []) if r.get("name") == item.name]
         if current and current[0].get("hash") and not data_changed:

@@ -235,6 +235,43 @@ def test_portal_stopped_mid_publish_then_the_next_run_completes(env):
     assert_wholly(env, entry.ckan.name, new, int(third["rows"]))
 
 
+def test_reports_follow_data_uploaded_by_an_interrupted_run(env):
+    # A run that uploaded the new data files but failed before its reports: the next run must
+    # publish its reports too, though it finds every data file already up to date.
+    from satudata.steps import publish_files
+
+    entry = variant("uji-gangguan-laporan")
+    purge(env, entry.ckan.name)
+    data = env["tmp"].mktemp("interrupted") / "data"
+    point_at(env, env["portal"]["url"])
+    first = build(env, entry, OCTOBER, data)
+    old = hashes_of(entry, first)
+    publish(entry, OCTOBER, first, "run-1")
+    second = build(env, entry, SEPTEMBER, data)
+    new = hashes_of(entry, second)
+    files = publish_files(entry, second)
+    data_uploads = sum(1 for f in files if not f.describes_run and old[f.name] != new[f.name])
+    report = next(f.name for f in files if f.describes_run)
+    env["mp"].setenv("SATUDATA_CKAN_RETRIES", "1")
+    try:
+        with FaultProxy(env["portal"]["url"]) as proxy:
+            point_at(env, proxy.url)
+            for nth in range(data_uploads + 1, data_uploads + 5):  # the first report's upload, every attempt
+                proxy.add("resource_patch", "500", nth=nth)
+            with pytest.raises(Exception):  # noqa: B017 - whatever the client raises once retries run out
+                publish(entry, SEPTEMBER, second, "run-2")
+            INJECTED.extend(proxy.injected)
+    finally:
+        env["mp"].setenv("SATUDATA_CKAN_RETRIES", "6")
+    _, during = portal_state(env, entry.ckan.name)
+    assert during[f"{entry.ckan.name}.csv"] == new[f"{entry.ckan.name}.csv"]
+    assert during[report] == old[report]
+
+    point_at(env, env["portal"]["url"])
+    publish(entry, SEPTEMBER, second, "run-3")
+    assert_wholly(env, entry.ckan.name, new, int(second["rows"]))
+
+
 def test_portal_restarted_while_the_client_retries(env):
     entry = variant("uji-gangguan-izin-baru")
     data = next(p for p in env["tmp"].getbasetemp().glob("creates*/data"))
