@@ -144,16 +144,9 @@ def main() -> int:
             cur.execute(sql.SQL("DROP TABLE {}").format(scratch))
         conn.close()
 
-        # (project) fast path and API path: the whole load from the DataFrame, table creation included.
-        fast_res = new_resource(client, pkg["id"], "fast.csv")
-        fast = timed(lambda: sync_datastore(client, fast_res, entry, frame, frame, None, write_dsn=dsn))
-        api_res = new_resource(client, pkg["id"], "api.csv")
-        api = timed(lambda: sync_datastore(client, api_res, entry, frame, frame, None))
-        for res in (fast_res, api_res):
-            total = client.call_action("datastore_search", {"resource_id": res["id"], "limit": 0})["total"]
-            assert total == args.rows, f"{res['name']}: {total} rows in the DataStore, expected {args.rows}"
-
-        # (b) DataPusher: datastore_create, then 250-row insert calls (DataPusher inserts, it does not upsert).
+        # (b) DataPusher: datastore_create, then 250-row insert calls (DataPusher inserts, it does not
+        # upsert) asking CKAN to count the records on the last call only, as DataPusher does. Run
+        # first, on a quiet database: the 1M-row loads below leave autovacuum work behind them.
         subset = frame.iloc[:min(args.baseline_rows, args.rows)]
         dp_res = new_resource(client, pkg["id"], "datapusher.csv")
 
@@ -163,10 +156,20 @@ def main() -> int:
             for start in range(0, len(subset), DATAPUSHER_CHUNK):
                 client.call_action("datastore_upsert", {
                     "resource_id": dp_res["id"], "force": True, "method": "insert",
-                    "records": to_records(subset.iloc[start:start + DATAPUSHER_CHUNK])})
+                    "records": to_records(subset.iloc[start:start + DATAPUSHER_CHUNK]),
+                    "calculate_record_count": start + DATAPUSHER_CHUNK >= len(subset)})
 
         measured = timed(datapusher)
         baseline = measured * args.rows / len(subset)
+        # (project) fast path and API path: the whole load from the DataFrame, table creation included.
+        fast_res = new_resource(client, pkg["id"], "fast.csv")
+        fast = timed(lambda: sync_datastore(client, fast_res, entry, frame, frame, None, write_dsn=dsn))
+        api_res = new_resource(client, pkg["id"], "api.csv")
+        api = timed(lambda: sync_datastore(client, api_res, entry, frame, frame, None))
+        for res in (fast_res, api_res):
+            total = client.call_action("datastore_search", {"resource_id": res["id"], "limit": 0})["total"]
+            assert total == args.rows, f"{res['name']}: {total} rows in the DataStore, expected {args.rows}"
+
         client.call_action("dataset_purge", {"id": pkg["id"]})
 
         def line(label: str, seconds: float) -> str:
