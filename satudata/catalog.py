@@ -301,22 +301,12 @@ def _location(loc: tuple, raw: object) -> str:
     return out or "<top level>"
 
 
-def _parse_yaml(path: Path, data: bytes) -> object:
+def load_entry(path: Path) -> DatasetEntry:
+    """Load one catalog file; errors name the file and the offending key."""
     try:
-        return yaml.load(data.decode("utf-8"), Loader=_YAML_LOADER)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path}: cannot read catalog file: {exc}") from exc
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise CatalogError(f"{path}: cannot read catalog file: {exc}") from exc
-
-
-def _validate(path: Path, raw: object) -> DatasetEntry:
-    """The entry of one parsed catalog file; errors name the file and the offending key."""
     if not isinstance(raw, dict):
         raise CatalogError(f"{path}: a catalog file must be a mapping of keys")
     try:
@@ -335,11 +325,6 @@ def _validate(path: Path, raw: object) -> DatasetEntry:
     if entry.id != path.stem:
         raise CatalogError(f"{path}: key 'id' is {entry.id!r} but the file is named {path.stem!r}")
     return entry
-
-
-def load_entry(path: Path) -> DatasetEntry:
-    """Load one catalog file; errors name the file and the offending key."""
-    return _validate(path, _parse_yaml(path, _read_bytes(path)))
 
 
 def load_catalog(directory: Path | None = None) -> list[DatasetEntry]:

@@ -195,7 +195,7 @@ def write_csv(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
     tmp = path.with_suffix(path.suffix + ".tmp")
     table = _csv_table(frame)
     if table is None:
-        out = frame if isinstance(frame, pd.DataFrame) else frame.to_pandas(types_mapper=_nullable_types)
+        out = frame if isinstance(frame, pd.DataFrame) else to_frame(frame)
         neutralise_formulas(out).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
     else:
         with tmp.open("wb") as out:
@@ -211,7 +211,8 @@ def write_csv(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
 # time on 1M rows. Anything else (one column, other types) goes through pandas itself.
 _CSV_BATCH_ROWS = 65_536
 _CSV_NEEDS_QUOTES = '[",\n]'  # Python's csv quotes the delimiter, the quote char and the line terminator
-_FORMULA_START = "^[=+\\-@\t\r]"
+# The characters of _FORMULA_PREFIXES as one RE2 character class ("-" escaped).
+_FORMULA_START = "^[" + "".join("\\-" if c == "-" else c for c in _FORMULA_PREFIXES) + "]"
 
 
 def _csv_quote(text: str) -> str:
