@@ -8,7 +8,7 @@ UV_VERSION := 0.13.9
 .PHONY: demo test venv lint ckan-up ckan-down ckan-status clean
 
 demo: venv
-	$(BIN)/python -m satudata demo
+	$(BIN)/python -m devstack.samples.demo
 
 test: venv
 	$(BIN)/python -m pytest

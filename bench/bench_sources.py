@@ -16,7 +16,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "plugins"))
 
-from satudata import sample_agencies  # noqa: E402
+from devstack.samples import agencies as sample_agencies  # noqa: E402
 from satudata.catalog import get_entry  # noqa: E402
 from transforms.readers import read_csv_bytes, read_xlsx_bytes  # noqa: E402
 
@@ -49,16 +49,18 @@ def main() -> None:
 
     from agency_api_hook import AgencyApiHook
 
-    from satudata.agency_api import AgencyApiServer
+    from devstack.samples.agency_api import AgencyApiServer
     from satudata.catalog import PagePagination
+    from satudata.extract.rest import iter_pages
 
     server = AgencyApiServer().start_in_thread()
     os.environ.update(sample_agencies.api_connections(server.url))
     params = {"tanggal_mulai": "2026-10-01", "tanggal_selesai": "2026-11-01"}
     pagination = PagePagination(style="page", page_size=200)
     pages: list = []
+    api = AgencyApiHook("mpp_antrean").get_conn()
     seconds = timed(lambda: pages.__setitem__(slice(None), list(
-        AgencyApiHook("mpp_antrean").iter_pages("/mpp/api/v1/kunjungan", params, pagination, "data"))), repeat=1)
+        iter_pages(api, "/mpp/api/v1/kunjungan", params, pagination, "data"))), repeat=1)
     records = sum(len(json.loads(p.body)["data"]) for p in pages)
     print(f"api  {records:>7} records in {len(pages)} pages  {seconds:6.2f} s  {records / seconds:>9,.0f} records/s "
           "(the sample server regenerates the month on every page)")

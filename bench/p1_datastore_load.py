@@ -2,8 +2,8 @@
 
 Starts (or reuses) its own devstack instance and measures, on the same PostgreSQL server:
   floor      plain COPY of the same rows (CSV already in memory) into a scratch table
-  fast path  satudata.datastore.sync_datastore with the DataStore write database (COPY)
-  API path   satudata.datastore.sync_datastore through datastore_upsert only (batch size and calls
+  fast path  satudata.publish.datastore.sync_datastore with the DataStore write database (COPY)
+  API path   satudata.publish.datastore.sync_datastore through datastore_upsert only (batch size and calls
              in flight from satudata.settings, printed with the figures)
   baseline b DataPusher-style: 250-row datastore_upsert calls (on a subset, extrapolated)
 Goal of issue 7: fast path <= 2x the floor; API path >= 5x faster than (b).
@@ -101,7 +101,7 @@ def main() -> int:
     from psycopg2 import sql
 
     from satudata import settings
-    from satudata.datastore import (
+    from satudata.publish.datastore import (
         DATASTORE_TYPES,
         _copy_text,
         batch_rows,

@@ -45,6 +45,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
+from pipeline_clients import source_client
+
+from satudata.run import RunContext
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -234,11 +237,10 @@ def main() -> None:
         baseline_cpu = statistics.median(cpu for _, cpu in runs)
 
         stages = {
-            "extract": lambda: steps.extract(entry, period, run_id),
-            "transform": lambda raw: steps.transform(entry, period, raw),
-            "validate": lambda staged: steps.validate(entry, period, staged, run_id),
-            "write_outputs": lambda gate: steps.write_outputs(entry, period, gate["publishable"],
-                                                              gate["report_json"], gate["report_html"]),
+            "extract": lambda: steps.extract(RunContext(entry, period, run_id), source_client(entry)),
+            "transform": lambda raw: steps.transform(RunContext(entry, period, "t"), raw),
+            "validate": lambda staged: steps.validate(RunContext(entry, period, run_id), staged),
+            "write_outputs": lambda gate: steps.write_outputs(RunContext(entry, period, run_id), gate),
         }
         times: dict[str, float] = {}
         cpu_times: dict[str, float] = {}

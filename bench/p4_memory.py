@@ -45,18 +45,20 @@ from satudata import steps
 from satudata.catalog import get_entry
 from satudata.periods import Period
 import agency_sql_hook, great_expectations, pandas, pyarrow.parquet  # imported up front: not per-row cost
+from satudata.run import RunContext, run_record_path
+from pipeline_clients import source_client
 entry = get_entry("dpmptsp_izin_terbit_bulanan")
 period = Period("monthly", date(2026, 10, 1), date(2026, 11, 1))
 imported_kb = status("VmRSS")
 started = time.perf_counter()
-raw = steps.extract(entry, period, "p4")
+raw = steps.extract(RunContext(entry, period, "p4"), source_client(entry))
 extracted = time.perf_counter()
 extract_peak_kb = status("VmHWM")
-staged = steps.transform(entry, period, raw)
-gate = steps.validate(entry, period, staged, "p4")
-outputs = steps.write_outputs(entry, period, gate["publishable"], gate["report_json"], gate["report_html"])
+staged = steps.transform(RunContext(entry, period, "t"), raw)
+gate = steps.validate(RunContext(entry, period, "p4"), staged)
+outputs = steps.write_outputs(RunContext(entry, period, "t"), gate)
 done = time.perf_counter()
-rows = json.loads(open(steps.run_record_path(entry, period)).read())["source_rows"]
+rows = json.loads(open(run_record_path(entry, period)).read())["source_rows"]
 print(json.dumps({"peak_kb": status("VmHWM"), "imported_kb": imported_kb, "extract_peak_kb": extract_peak_kb,
                   "rows": rows, "output_rows": int(outputs["period_rows"]), "seconds": done - started,
                   "extract_seconds": extracted - started}))
@@ -67,7 +69,7 @@ def make_source(path: Path, rows: int, seed: int = 4) -> None:
     """A SQLite licensing database whose permits table has ``rows`` permits issued in MONTH."""
     import numpy as np
 
-    from satudata.sample_sources import JENIS_IZIN
+    from devstack.samples.licensing import JENIS_IZIN
     from transforms.reference import KABUPATEN_KOTA
 
     conn = sqlite3.connect(path)

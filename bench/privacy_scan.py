@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from satudata.privacy import scan_frame
+from satudata.gate.privacy import scan_frame
 
 
 def frame(rows: int) -> pd.DataFrame:

@@ -19,6 +19,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from pipeline_clients import datastore_write_dsn, portal, source_client
+
+from satudata.run import RunContext
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 
 
@@ -29,7 +33,7 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="satudata-bench-"))
     os.environ["SATUDATA_DATA_DIR"] = str(tmp / "data")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
-    from satudata.sample_sources import ensure_licensing_sqlite
+    from devstack.samples.licensing import ensure_licensing_sqlite
 
     source = ensure_licensing_sqlite(tmp / "dpmptsp_perizinan.sqlite")
     os.environ["AIRFLOW_CONN_DPMPTSP_PERIZINAN"] = json.dumps({"conn_type": "sqlite", "host": str(source)})
@@ -54,9 +58,9 @@ def main() -> int:
         sent["requests"] += 1
         sent["bytes"] += len(response.request.body or b"")
 
-    import satudata.http
+    import satudata.transport
 
-    plain = satudata.http.retrying_session
+    plain = satudata.transport.retrying_session
 
     def counted_session(*args, **kwargs):
         session = plain(*args, **kwargs)
@@ -64,17 +68,17 @@ def main() -> int:
         return session
 
     # Every client the publish step builds is counted.
-    satudata.http.retrying_session = counted_session
+    satudata.transport.retrying_session = counted_session
     rows = []
     period = Period("monthly", date(2026, 10, 1), date(2026, 11, 1))
     for label in ("first run", "re-run, unchanged source"):
-        raw = steps.extract(entry, period, f"bench-{label}")
-        staged = steps.transform(entry, period, raw)
-        gate = steps.validate(entry, period, staged, f"bench-{label}")
-        outputs = steps.write_outputs(entry, period, gate["publishable"], gate["report_json"], gate["report_html"])
+        raw = steps.extract(RunContext(entry, period, f"bench-{label}"), source_client(entry))
+        staged = steps.transform(RunContext(entry, period, "t"), raw)
+        gate = steps.validate(RunContext(entry, period, f"bench-{label}"), staged)
+        outputs = steps.write_outputs(RunContext(entry, period, "t"), gate)
         sent.update(requests=0, bytes=0)
         started = time.perf_counter()
-        result = steps.publish(entry, period, outputs, f"bench-{label}", "bench")
+        result = steps.publish(RunContext(entry, period, f"bench-{label}"), outputs, portal(), datastore_write_dsn())
         seconds = time.perf_counter() - started
         rows.append((label, result["bytes_uploaded"], sent["requests"], sent["bytes"], seconds,
                      sum(r["action"] != "unchanged" for r in result["resources"].values())))

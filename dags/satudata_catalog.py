@@ -1,6 +1,7 @@
 """One DAG per catalog dataset: extract -> transform -> validate -> write -> publish.
 
-Thin on purpose: each task body is one call into ``satudata.steps``; pandas, Great
+Thin on purpose: each task builds the run's context and the clients it needs (``plugins/``:
+Airflow connections -> clients) and makes one call into ``satudata.steps``; pandas, Great
 Expectations and ckanapi are imported inside the tasks, never while the file is parsed.
 """
 
@@ -9,11 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_parsing_context, task
+from failure_alerts import notify_failure
 
 from satudata import settings
 from satudata.catalog import DatasetEntry, get_entry, load_catalog
-from satudata.ops import notify_failure
 from satudata.periods import CRON
+
+# The XCom key under which a blocked validate task names its report.
+BLOCKED_REPORT = "blocked_report"
 
 DEFAULT_ARGS = {
     "owner": "satudata",
@@ -49,11 +53,14 @@ def build_dag(entry: DatasetEntry):
     dataset_id = entry.id
     asset = dataset_asset(entry)
 
-    def period(data_interval_start, data_interval_end):
+    def run_context():
         # The entry parsed with this file: a task reads no catalog file again.
-        from satudata.periods import Period
+        from airflow.sdk import get_current_context
 
-        return entry, Period.from_interval(data_interval_start, data_interval_end, entry.schedule)
+        from satudata.run import RunContext
+
+        context = get_current_context()
+        return RunContext.of(entry, context["data_interval_start"], context["data_interval_end"], context["run_id"])
 
     @dag(
         dag_id=dataset_id,
@@ -67,61 +74,69 @@ def build_dag(entry: DatasetEntry):
     )
     def pipeline():
         @task
-        def extract(data_interval_start=None, data_interval_end=None, run_id=None) -> str:
+        def extract() -> str:
             from airflow.sdk.exceptions import AirflowFailException
+            from pipeline_clients import close, source_client
 
             from satudata import steps
-            from satudata.sources import SourceError
+            from satudata.extract import SourceError
 
+            source = source_client(entry)
             try:
-                return steps.extract(*period(data_interval_start, data_interval_end), run_id)
+                return steps.extract(run_context(), source)
             except SourceError as exc:
                 # Unreadable or refused input does not get better by retrying; it is quarantined.
                 raise AirflowFailException(str(exc)) from exc
+            finally:
+                close(source)
 
         @task
-        def transform(raw_path: str, data_interval_start=None, data_interval_end=None) -> str:
+        def transform(staged_source: str) -> str:
             from satudata import steps
 
-            return steps.transform(*period(data_interval_start, data_interval_end), raw_path)
+            return steps.transform(run_context(), staged_source)
 
         @task
-        def validate(staged_path: str, data_interval_start=None, data_interval_end=None,
-                     run_id=None) -> dict[str, str]:
+        def validate(staged: str, ti=None) -> dict:
             from airflow.sdk.exceptions import AirflowFailException
 
             from satudata import steps
-            from satudata.quality import ValidationFailed
+            from satudata.gate.suite import ValidationFailed
 
             try:
-                return steps.validate(*period(data_interval_start, data_interval_end), staged_path, run_id)
+                return steps.validate(run_context(), staged)
             except ValidationFailed as exc:
+                # record_failure reads this to tell a blocked run from a failed one.
+                ti.xcom_push(key=BLOCKED_REPORT, value=str(exc.report_path))
                 # Bad data (and personal data, PersonalDataFound) does not get better by retrying.
                 raise AirflowFailException(str(exc)) from exc
 
         @task
-        def write(gate: dict[str, str], data_interval_start=None, data_interval_end=None) -> dict[str, str]:
+        def write(gate: dict) -> dict:
             from satudata import steps
 
             # The gate's output, not the staged file: small cells may have been suppressed.
-            return steps.write_outputs(*period(data_interval_start, data_interval_end), gate["publishable"],
-                                       gate["report_json"], gate["report_html"])
+            return steps.write_outputs(run_context(), gate)
 
         @task(outlets=[asset])
-        def publish(outputs: dict[str, str], data_interval_start=None, data_interval_end=None,
-                    run_id=None, dag=None, outlet_events=None) -> dict:
+        def publish(written: dict, outlet_events=None) -> dict:
+            from pipeline_clients import datastore_write_dsn, portal
+
             from satudata import steps
 
-            result = steps.publish(*period(data_interval_start, data_interval_end), outputs, run_id, dag.dag_id)
+            result = steps.publish(run_context(), written, portal(), datastore_write_dsn())
             outlet_events[asset].extra = {"rows": result["rows"], "version": result["version"],
                                           "changed": result["changed"]}
             return result
 
         @task(trigger_rule="one_failed")
-        def record_failure(data_interval_start=None, data_interval_end=None, run_id=None) -> dict:
+        def record_failure(ti=None) -> dict:
+            from pipeline_clients import portal
+
             from satudata import steps
 
-            return steps.record_failure(*period(data_interval_start, data_interval_end), run_id)
+            blocked = ti.xcom_pull(task_ids="validate", key=BLOCKED_REPORT)
+            return steps.record_failure(run_context(), portal(), blocked_report=blocked)
 
         staged = transform(extract())
         gate = validate(staged)

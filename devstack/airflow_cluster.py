@@ -30,6 +30,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 REPO = Path(__file__).resolve().parent.parent
+# Run as a script: the sample agencies (devstack.samples) are imported from the checkout.
+sys.path.insert(0, str(REPO))
 VENV_BIN = Path(sys.executable).parent
 PG = "postgresql+psycopg2://postgres@127.0.0.1:5432"
 REDIS = "redis://127.0.0.1:6379"
@@ -122,9 +124,10 @@ def wait_for(what: str, check, timeout: float, procs: Processes, interval: float
 
 
 def airflow_env(args: argparse.Namespace, home: Path, db_url: str, api_port: int, queue: str) -> dict[str, str]:
-    from satudata import settings
 
-    env = {**os.environ, **settings.airflow_environment()}
+    from devstack.samples.demo import demo_environment
+
+    env = {**os.environ, **demo_environment()}
     env.update(
         {
             "AIRFLOW_HOME": str(home),
@@ -159,10 +162,10 @@ def airflow_env(args: argparse.Namespace, home: Path, db_url: str, api_port: int
 def run_cluster(args: argparse.Namespace) -> dict:
     # The data zone (and the sample source inside it) is the one given, in every process.
     os.environ["SATUDATA_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    from devstack.samples.demo import land_exports, licensing_db, start_agency_api, stop
+    from devstack.samples.licensing import ensure_licensing_sqlite
     from satudata import settings
     from satudata.catalog import load_catalog
-    from satudata.demo import land_exports, start_agency_api, stop
-    from satudata.sample_sources import ensure_licensing_sqlite
 
     run_dir = Path(args.run_dir).resolve()
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -175,7 +178,7 @@ def run_cluster(args: argparse.Namespace) -> dict:
         # The sample agency systems, as the demo sets them up: licensing database, export files
         # of the periods before the logical date, and the agency API server (its connections
         # are put into os.environ, which the Airflow processes inherit).
-        ensure_licensing_sqlite(settings.sample_licensing_db())
+        ensure_licensing_sqlite(licensing_db())
         logical = datetime.fromisoformat(args.logical_date) if args.logical_date else datetime.now(UTC)
         land_exports(logical.astimezone(ZoneInfo(settings.TIMEZONE)).date())
         api = start_agency_api()

@@ -1,7 +1,8 @@
 """Airflow hook that reads an agency's SQL database (SQLite, PostgreSQL or MariaDB/MySQL).
 
-The connection decides the database; the query is the catalog's, run with bind parameters
-(never string formatting) and streamed in chunks with a server-side cursor.
+The connection decides the database; ``get_conn`` gives the SQLAlchemy engine the core's SQL
+reader (``satudata.extract.sql``) runs the catalog's query on, with bind parameters (never
+string formatting) and a server-side cursor.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class AgencySqlHook(BaseHook):
         super().__init__()
         self.sql_conn_id = sql_conn_id
 
-    def sqlalchemy_url(self):
+    def sqlalchemy_url(self) -> Any:
         import sqlalchemy as sa
 
         conn = self.get_connection(self.sql_conn_id)
@@ -59,7 +60,7 @@ class AgencySqlHook(BaseHook):
             query=query,
         )
 
-    def get_conn(self):
+    def get_conn(self) -> Any:
         """A SQLAlchemy engine for the source database."""
         import sqlalchemy as sa
 
@@ -67,7 +68,7 @@ class AgencySqlHook(BaseHook):
 
     def read_interval(self, query: str, start: date, end: date, chunk_rows: int = 50_000) -> Iterator[Any]:
         """Yield DataFrames of ``query`` for ``start <= t < end``, ``chunk_rows`` at a time."""
-        from satudata.extract import read_sql_chunks
+        from satudata.extract.sql import read_sql_chunks
 
         engine = self.get_conn()
         try:

@@ -1,8 +1,9 @@
 """Airflow hook for a CKAN portal: connection type ``ckan``, default connection ``ckan_default``.
 
 host = portal URL (``https://data.example.go.id``), password = API token. The hook builds its
-ckanapi client lazily, puts a timeout on every call and retries transient failures; callers
-only ever see ``client.call_action`` and CKAN's own exception types.
+ckanapi client lazily on a session of the one HTTP transport (``satudata.transport``: a timeout
+on every call, retries of transient failures); callers only ever see ``client.call_action`` and
+CKAN's own exception types, or the ``Portal`` that the publishing stage takes.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from functools import cached_property
 from typing import Any
 
 from airflow.sdk.bases.hook import BaseHook
+
+from satudata import settings
+from satudata.transport import base_url, retrying_session
 
 USER_AGENT = "satudata-kaltim/0.1 (+ckanapi; Airflow)"
 # CKAN's own default for ckan.max_resource_size, in MB.
@@ -35,8 +39,6 @@ class CkanHook(BaseHook):
     hook_name = "CKAN"
 
     def __init__(self, ckan_conn_id: str = default_conn_name, timeout: float | None = None) -> None:
-        from satudata import settings
-
         super().__init__()
         self.ckan_conn_id = ckan_conn_id
         self.timeout = timeout if timeout is not None else settings.ckan_timeout_seconds()
@@ -55,15 +57,10 @@ class CkanHook(BaseHook):
     @cached_property
     def portal_url(self) -> str:
         conn = self.get_connection(self.ckan_conn_id)
-        host = (conn.host or "").rstrip("/")
-        if not host:
-            raise ValueError(f"connection {self.ckan_conn_id!r} has no host (the portal URL)")
-        if "://" not in host:
-            scheme = conn.extra_dejson.get("scheme", "https")
-            host = f"{scheme}://{host}"
-        if conn.port and host.count(":") < 2:
-            host = f"{host}:{conn.port}"
-        return host
+        try:
+            return base_url(conn, default_scheme=conn.extra_dejson.get("scheme", "https"))
+        except ValueError:
+            raise ValueError(f"connection {self.ckan_conn_id!r} has no host (the portal URL)") from None
 
     @cached_property
     def max_resource_bytes(self) -> int:
@@ -79,9 +76,6 @@ class CkanHook(BaseHook):
     def client(self):
         from ckanapi import RemoteCKAN
 
-        from satudata import settings
-        from satudata.http import retrying_session
-
         conn = self.get_connection(self.ckan_conn_id)
         session = retrying_session(
             timeout=self.timeout,
@@ -90,6 +84,12 @@ class CkanHook(BaseHook):
             not_repeatable=_not_repeatable,
         )
         return RemoteCKAN(self.portal_url, apikey=conn.password or None, user_agent=USER_AGENT, session=session)
+
+    def get_portal(self) -> Any:
+        """The portal as the publishing stage takes it: client, URL and largest accepted upload."""
+        from satudata.publish.ckan import Portal
+
+        return Portal(self.client, self.portal_url, self.max_resource_bytes)
 
     def test_connection(self) -> tuple[bool, str]:
         """Check that the portal answers and that the token may create datasets somewhere."""

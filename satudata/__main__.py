@@ -1,4 +1,4 @@
-"""Command line: ``python -m satudata demo | env | check <dataset_id> <file>``."""
+"""Command line: ``python -m satudata check <dataset_id> <file> | env``."""
 
 from __future__ import annotations
 
@@ -11,26 +11,21 @@ from pathlib import Path
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m satudata", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="run every catalog DAG once for its latest complete period")
     sub.add_parser("env", help="print export lines for running the DAGs with a local Airflow")
     check = sub.add_parser(
         "check", help="check a file as the pipeline would, without Airflow or CKAN (exit 0: publishable)"
     )
     check.add_argument("dataset_id")
     check.add_argument("file", type=Path, help="source rows (.csv, or .sqlite for SQL sources)")
-    check.add_argument("--period", help="the run's period: 2026-10, 2026-10-05 or 2026-S2 (default: from the rows)")
+    check.add_argument("--period", help="the run's period key: 2026-10, 2026-10-05 or 2026-S2 (default: from the rows)")
     check.add_argument("--previous", type=Path, help="the previous period's published table (.parquet/.csv)")
     check.add_argument("--report-dir", type=Path, help="where to write validation.json and report.html")
     check.add_argument("--transformed", action="store_true", help="the file already holds the published table")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
 
-    if args.command == "demo":
-        from satudata.demo import main as demo
-
-        return demo()
     if args.command == "check":
-        from satudata.check import run_check
+        from satudata.cli.check import run_check
 
         return run_check(args.dataset_id, args.file, args.period, args.previous, args.report_dir,
                          args.transformed, progress=not args.no_progress)

@@ -31,6 +31,14 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SourceField(_Strict):
+    """A field the source must deliver; fields not declared are dropped when the input is read."""
+
+    name: str = Field(description="Column header (file), record key (API) or column (SQL) as the source spells it.")
+    type: Literal["string", "int64", "float64", "date"]
+    required: bool = Field(True, description="An empty value is an error when true.")
+
+
 class SqlSource(_Strict):
     """Rows read with one parameterised query bounded by the run's data interval."""
 
@@ -38,6 +46,8 @@ class SqlSource(_Strict):
     system: str = Field(description="Name of the agency system, recorded as provenance.")
     conn_id: str = Field(description="Airflow connection of the source database.")
     query: str = Field(description="SQL with :start and :end bind parameters (end exclusive).")
+    fields: list[SourceField] = Field(
+        min_length=1, description="The columns the query returns that the transform reads, with their types.")
 
     @field_validator("query")
     @classmethod
@@ -49,14 +59,6 @@ class SqlSource(_Strict):
     @property
     def origin(self) -> str:
         return f"connection `{self.conn_id}`"
-
-
-class SourceField(_Strict):
-    """A field the source must deliver; fields not declared are dropped when the input is read."""
-
-    name: str = Field(description="Column header (file) or record key (API) exactly as the source spells it.")
-    type: Literal["string", "int64", "float64", "date"]
-    required: bool = Field(True, description="An empty value is an error when true.")
 
 
 class PagePagination(_Strict):
@@ -213,7 +215,7 @@ class PersonalDataAllowance(_Strict):
 
 
 class SmallCellSuppression(_Strict):
-    """Counts from 1 to k are emptied before publication (see satudata.suppression)."""
+    """Counts from 1 to k are emptied before publication (see satudata.gate.suppression)."""
 
     k: int = Field(ge=1, le=20)
     columns: list[str] = Field(min_length=1, description="Count columns checked against 1..k.")
@@ -239,7 +241,7 @@ class DatasetEntry(_Strict):
     def _suppression_in_metadata(cls, data: object) -> object:
         # The public must know that an empty count means 1..k: the catalog says it in the extras.
         if isinstance(data, dict) and isinstance(data.get("suppression"), dict) and isinstance(data.get("ckan"), dict):
-            from satudata.suppression import suppression_note
+            from satudata.gate.suppression import suppression_note
 
             try:
                 rule = SmallCellSuppression.model_validate(data["suppression"])

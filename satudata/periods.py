@@ -1,7 +1,15 @@
-"""Publication periods: the calendar unit a dataset is published in, and its cron schedule."""
+"""Publication periods: the calendar unit a dataset is published in, its key, its bounds, its schedule.
+
+The one period model of the pipeline: the DAGs (cron and data interval), the steps (file keys,
+the previous period, the DataStore's period filter), the steward CLI (``--period``) and the
+metadata (temporal coverage) all read periods through ``Period``. A schedule is a row of
+``SCHEDULES``: its cron, how a date opens its period, how a period's key is written and read.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
@@ -11,12 +19,50 @@ from satudata import settings
 
 Schedule = Literal["daily", "monthly", "semiannual"]
 
-# Each run covers the period that ended at its scheduled time (CronDataIntervalTimetable).
-CRON: dict[str, str] = {
-    "daily": "0 0 * * *",
-    "monthly": "0 0 1 * *",
-    "semiannual": "0 0 1 1,7 *",
+
+def _semester(day: date) -> int:
+    return 1 if day.month <= 6 else 2
+
+
+def _add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """How one schedule cuts time into periods."""
+
+    cron: str  # each run covers the period that ended at its scheduled time
+    opening: Callable[[date], date]  # the first day of the period holding a date
+    after: Callable[[date], date]  # the first day after the period opening on a date
+    key: Callable[[date], str]
+    pattern: re.Pattern[str]  # a key of this schedule
+    parse: Callable[[re.Match[str]], date]  # the first day of the period a key names
+
+
+SCHEDULES: dict[str, _Calendar] = {
+    "daily": _Calendar(
+        "0 0 * * *", lambda d: d, lambda d: d + timedelta(days=1), date.isoformat,
+        re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), lambda m: date(*(int(g) for g in m.groups())),
+    ),
+    "monthly": _Calendar(
+        "0 0 1 * *", lambda d: d.replace(day=1), lambda d: _add_months(d, 1), lambda d: f"{d:%Y-%m}",
+        re.compile(r"^(\d{4})-(\d{2})$"), lambda m: date(int(m[1]), int(m[2]), 1),
+    ),
+    "semiannual": _Calendar(
+        "0 0 1 1,7 *", lambda d: date(d.year, 1 if d.month <= 6 else 7, 1), lambda d: _add_months(d, 6),
+        lambda d: f"{d.year}-S{_semester(d)}",
+        re.compile(r"^(\d{4})-S([12])$"), lambda m: date(int(m[1]), 1 if m[2] == "1" else 7, 1),
+    ),
 }
+
+# The cron of each schedule, for the DAGs' timetables.
+CRON: dict[str, str] = {name: calendar.cron for name, calendar in SCHEDULES.items()}
+
+
+class PeriodKeyError(ValueError):
+    """A text that is not a period key of the schedule."""
 
 
 @dataclass(frozen=True)
@@ -29,19 +75,47 @@ class Period:
 
     @classmethod
     def from_interval(cls, start: datetime, end: datetime, schedule: str = "monthly") -> Period:
+        """The period of a DAG run's data interval (instants, read as WITA dates)."""
         tz = ZoneInfo(settings.TIMEZONE)
         # Plain dates: DB drivers (sqlite3) do not bind pendulum's date subclass.
         first, last = start.astimezone(tz), end.astimezone(tz)
         return cls(schedule, date(first.year, first.month, first.day), date(last.year, last.month, last.day))
 
+    @classmethod
+    def containing(cls, schedule: str, day: date) -> Period:
+        """The period of ``schedule`` that holds ``day``."""
+        calendar = SCHEDULES[schedule]
+        first = calendar.opening(day)
+        return cls(schedule, first, calendar.after(first))
+
+    @classmethod
+    def from_key(cls, key: str, schedule: str | None = None) -> Period:
+        """The period a key names: 2026-10-05 (daily), 2026-10 (monthly), 2026-S2 (semiannual).
+
+        Without ``schedule`` the key's shape decides.
+        """
+        names = [schedule] if schedule else list(SCHEDULES)
+        for name in names:
+            match = SCHEDULES[name].pattern.match(key.strip())
+            if match:
+                try:
+                    return cls.containing(name, SCHEDULES[name].parse(match))
+                except ValueError:
+                    break
+        expected = f"a {schedule} period key" if schedule else "a period key"
+        raise PeriodKeyError(f"{key!r} is not {expected} (e.g. {cls.example(schedule)})")
+
+    @staticmethod
+    def example(schedule: str | None) -> str:
+        """An example key of ``schedule`` (all schedules' when None), for messages."""
+        day = date(2026, 10, 5)
+        names = [schedule] if schedule else list(SCHEDULES)
+        return ", ".join(SCHEDULES[n].key(SCHEDULES[n].opening(day)) for n in names)
+
     @property
     def key(self) -> str:
         """The period's name in paths and metadata: 2026-10-05, 2026-10 or 2026-S2."""
-        if self.schedule == "daily":
-            return self.start.isoformat()
-        if self.schedule == "semiannual":
-            return f"{self.start.year}-S{1 if self.start.month <= 6 else 2}"
-        return f"{self.start:%Y-%m}"
+        return SCHEDULES[self.schedule].key(self.start)
 
     @property
     def year(self) -> int:
@@ -51,21 +125,29 @@ class Period:
     def month(self) -> int:
         return self.start.month
 
+    @property
+    def semester(self) -> int:
+        return _semester(self.start)
+
+    @property
+    def last_day(self) -> date:
+        """The period's last day (``end`` is the day after)."""
+        return self.end - timedelta(days=1)
+
     def previous(self) -> Period:
         """The period just before this one, for comparing volumes."""
-        last_day = self.start - timedelta(days=1)
-        if self.schedule == "daily":
-            return Period(self.schedule, last_day, self.start)
-        if self.schedule == "semiannual":
-            return Period(self.schedule, date(last_day.year, 1 if last_day.month <= 6 else 7, 1), self.start)
-        return Period(self.schedule, last_day.replace(day=1), self.start)
+        return Period.containing(self.schedule, self.start - timedelta(days=1))
+
+    def values(self) -> dict[str, Any]:
+        """What a row says of its period, by role: year, month, semester, date (the first day)."""
+        return {"year": self.year, "month": self.month, "semester": self.semester, "date": self.start.isoformat()}
 
     def parameters(self) -> dict[str, Any]:
         """Suite parameters ($PARAMETER) describing the period, for freshness expectations."""
         return {
-            "period_year": self.start.year,
-            "period_month": self.start.month,
-            "period_semester": 1 if self.start.month <= 6 else 2,
+            "period_year": self.year,
+            "period_month": self.month,
+            "period_semester": self.semester,
             "period_start": self.start.isoformat(),
             "period_end": self.end.isoformat(),
         }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -93,13 +92,8 @@ def airflow_home() -> Path:
     return _path("AIRFLOW_HOME", REPO_ROOT / ".airflow")
 
 
-def sample_licensing_db() -> Path:
-    """The embedded SQLite licensing database of the demo (generated on first use)."""
-    return data_dir() / "sources" / "dpmptsp_perizinan.sqlite"
-
-
 def airflow_environment() -> dict[str, str]:
-    """Environment for running this project's DAGs with a local Airflow (demo, tests, standalone).
+    """Environment for running this project's DAGs with a local Airflow (tests, standalone).
 
     Values already set in the environment win, so a deployment can override any of them.
     """
@@ -110,9 +104,6 @@ def airflow_environment() -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
         "GX_ANALYTICS_ENABLED": "False",
-        "AIRFLOW_CONN_DPMPTSP_PERIZINAN": json.dumps(
-            {"conn_type": "sqlite", "host": str(sample_licensing_db())}
-        ),
     }
     return {key: os.environ.get(key, value) for key, value in defaults.items()}
 

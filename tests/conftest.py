@@ -62,7 +62,7 @@ def airflow_db():
 
 @pytest.fixture(scope="session")
 def sample_sqlite(tmp_root) -> Path:
-    from satudata.sample_sources import ensure_licensing_sqlite
+    from devstack.samples.licensing import ensure_licensing_sqlite
 
     return ensure_licensing_sqlite(tmp_root / "sources" / "dpmptsp_perizinan.sqlite")
 
@@ -114,7 +114,7 @@ def sqlite_conn(path: Path) -> str:
 @pytest.fixture(scope="session")
 def agency_api():
     """The local server playing the MPP and SP4N-LAPOR! APIs, in a thread of the test process."""
-    from satudata.agency_api import AgencyApiServer
+    from devstack.samples.agency_api import AgencyApiServer
 
     server = AgencyApiServer(slow_seconds=2.0).start_in_thread()
     yield server
@@ -125,7 +125,7 @@ def agency_api():
 @pytest.fixture
 def agency_conns(agency_api, monkeypatch):
     """Connections of both agency APIs pointing at the local server; short timeouts and backoff."""
-    from satudata.sample_agencies import api_connections
+    from devstack.samples.agencies import api_connections
 
     for key, value in api_connections(agency_api.url).items():
         monkeypatch.setenv(key, value)

@@ -9,8 +9,14 @@ from datetime import date
 import pytest
 import requests
 
-from satudata import sample_agencies
+from devstack.samples import agencies as sample_agencies
 from satudata.catalog import CursorPagination, PagePagination
+
+
+def iter_pages(api, *args):
+    from satudata.extract.rest import iter_pages as pages
+
+    return pages(api, *args)
 
 
 def hook(conn_id: str, **kwargs):
@@ -30,7 +36,7 @@ def records(pages, key):
 
 
 def test_page_pagination_with_basic_auth_reads_every_record_once(agency_conns):
-    pages = list(hook("mpp_antrean").iter_pages(*MPP))
+    pages = list(iter_pages(hook("mpp_antrean").get_conn(), *MPP))
     expected = sample_agencies.mpp_visits_between(date(2026, 10, 5), date(2026, 10, 7))
     assert len(pages) == len(expected) // 50 + 1
     assert [r["nomor_tiket"] for r in records(pages, "data")] == [v["nomor_tiket"] for v in expected]
@@ -38,7 +44,7 @@ def test_page_pagination_with_basic_auth_reads_every_record_once(agency_conns):
 
 
 def test_cursor_pagination_with_token_reads_every_record_once(agency_conns):
-    pages = list(hook("sp4n_lapor").iter_pages(*LAPOR))
+    pages = list(iter_pages(hook("sp4n_lapor").get_conn(), *LAPOR))
     expected = sample_agencies.lapor_complaints(date(2026, 10, 1))
     assert len(pages) > 1 and pages[-1].payload["next_cursor"] is None
     assert [r["tracking_id"] for r in records(pages, "items")] == [r["tracking_id"] for r in expected]
@@ -47,7 +53,7 @@ def test_cursor_pagination_with_token_reads_every_record_once(agency_conns):
 def test_survives_injected_429_500_and_a_slow_answer(agency_conns):
     agency_conns.inject("429", "500", "slow", "503")
     started = time.monotonic()
-    pages = list(hook("sp4n_lapor").iter_pages(*LAPOR))
+    pages = list(iter_pages(hook("sp4n_lapor").get_conn(), *LAPOR))
     elapsed = time.monotonic() - started
     assert len(records(pages, "items")) == len(sample_agencies.lapor_complaints(date(2026, 10, 1)))
     first_page = [r for r in agency_conns.requests_seen if "cursor=" not in r]
@@ -58,37 +64,37 @@ def test_survives_injected_429_500_and_a_slow_answer(agency_conns):
 
 def test_gives_up_after_the_configured_retries(agency_conns):
     agency_conns.inject("500", "500", "500")
-    from agency_api_hook import AgencyApiError
+    from satudata.extract.rest import AgencyApiError
 
     with pytest.raises(AgencyApiError, match="gave up after 3 attempts, last: HTTP 500") as err:
-        list(hook("sp4n_lapor", retries=2).iter_pages(*LAPOR))
+        list(iter_pages(hook("sp4n_lapor", retries=2).get_conn(), *LAPOR))
     assert err.value.status == 500
 
 
 def test_wrong_token_is_a_clear_401(agency_conns, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_SP4N_LAPOR", json.dumps(
         {"conn_type": "http", "host": agency_conns.url, "password": "expired"}))
-    from agency_api_hook import AgencyApiError
+    from satudata.extract.rest import AgencyApiError
 
     with pytest.raises(AgencyApiError, match="HTTP 401.*'sp4n_lapor'") as err:
-        list(hook("sp4n_lapor").iter_pages(*LAPOR))
+        list(iter_pages(hook("sp4n_lapor").get_conn(), *LAPOR))
     assert err.value.status == 401
     assert len(agency_conns.requests_seen) == 1  # refused credentials are not retried
 
 
 def test_unknown_endpoint_is_a_clear_404(agency_conns):
-    from agency_api_hook import AgencyApiError
+    from satudata.extract.rest import AgencyApiError
 
     with pytest.raises(AgencyApiError, match="HTTP 404: not found"):
-        list(hook("sp4n_lapor").iter_pages("/lapor/api/v9/nope", *LAPOR[1:]))
+        list(iter_pages(hook("sp4n_lapor").get_conn(), "/lapor/api/v9/nope", *LAPOR[1:]))
 
 
 def test_truncated_json_is_a_malformed_payload_with_its_bytes(agency_conns):
     agency_conns.inject("truncated")
-    from agency_api_hook import MalformedPayload
+    from satudata.extract.rest import MalformedPayload
 
     with pytest.raises(MalformedPayload, match="page 1 is not valid JSON") as err:
-        list(hook("sp4n_lapor").iter_pages(*LAPOR))
+        list(iter_pages(hook("sp4n_lapor").get_conn(), *LAPOR))
     assert err.value.body.startswith(b'{"status": "ok"') and len(err.value.body) > 100
 
 
@@ -100,7 +106,7 @@ def test_faults_can_be_requested_over_http(agency_conns):
 
 
 def test_retry_after_parsing():
-    from agency_api_hook import retry_after_seconds
+    from satudata.transport import retry_after_seconds
 
     assert retry_after_seconds("3") == 3.0
     assert retry_after_seconds(None) is None
@@ -110,14 +116,16 @@ def test_retry_after_parsing():
 def test_export_file_fetched_over_http_is_archived_and_read(agency_conns, data_dir):
     """A file source with a connection downloads the period's export (basic auth, retries)."""
     from satudata.catalog import get_entry
+    from satudata.extract.files import extract_file
     from satudata.periods import Period
-    from satudata.sources import extract_file
+    from satudata.run import RunContext
 
     entry = get_entry("dukcapil_dokumen_bulanan")
     over_http = entry.model_copy(update={"source": entry.source.model_copy(update={
         "conn_id": "mpp_antrean", "path": "ekspor/dukcapil/layanan_dukcapil_{period}.csv"})})
     agency_conns.inject("503")
-    extracted = extract_file(over_http, Period("monthly", date(2026, 10, 1), date(2026, 11, 1)), "t")
+    extracted = extract_file(RunContext(over_http, Period("monthly", date(2026, 10, 1), date(2026, 11, 1)), "t"),
+                             hook("mpp_antrean").get_conn())
     manifest = json.loads(extracted.raw_manifest.read_text())
     raw = extracted.raw_manifest.with_suffix("") / "layanan_dukcapil_2026-10.csv"
     assert raw.read_bytes() == sample_agencies.dukcapil_export(date(2026, 10, 1))
@@ -128,11 +136,14 @@ def test_export_file_fetched_over_http_is_archived_and_read(agency_conns, data_d
 
 def test_missing_export_over_http_is_a_named_error(agency_conns, data_dir):
     from satudata.catalog import get_entry
+    from satudata.extract import SourceError
+    from satudata.extract.files import extract_file
     from satudata.periods import Period
-    from satudata.sources import SourceError, extract_file
+    from satudata.run import RunContext
 
     entry = get_entry("dukcapil_dokumen_bulanan")
     over_http = entry.model_copy(update={"source": entry.source.model_copy(update={
         "conn_id": "mpp_antrean", "path": "ekspor/dukcapil/tidak_ada_{period}.csv"})})
     with pytest.raises(SourceError, match=r"tidak_ada_2026-10.csv: HTTP 404: not found"):
-        extract_file(over_http, Period("monthly", date(2026, 10, 1), date(2026, 11, 1)), "t")
+        extract_file(RunContext(over_http, Period("monthly", date(2026, 10, 1), date(2026, 11, 1)), "t"),
+                             hook("mpp_antrean").get_conn())

@@ -25,7 +25,7 @@ import pytest
 
 from satudata.__main__ import main
 from satudata.catalog import get_entry
-from satudata.publish import OUTCOME_KEYS
+from satudata.publish.ckan import OUTCOME_KEYS
 from tests.conftest import REPO, sqlite_conn
 
 DATASET = "dpmptsp_izin_terbit_bulanan"
@@ -183,7 +183,7 @@ def test_bad_input_outcome(case, tmp_path, data_dir, capsys):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.name.startswith("formula_")], ids=lambda c: c.name)
 def test_formula_is_neutralised_in_the_published_csv(case, tmp_path):
-    from satudata.check import raw_types, read_csv_minimal
+    from satudata.cli.check import read_table
     from transforms import get_transform
     from transforms.tables import conform, write_csv
 
@@ -191,10 +191,11 @@ def test_formula_is_neutralised_in_the_published_csv(case, tmp_path):
     path = tmp_path / "in.csv"
     path.write_bytes(case.content())
     if case.transformed:
-        frame = read_csv_minimal(path, {c.name: c.type for c in entry.table.columns}, required=False)
+        frame = read_table(path, {c.name: c.type for c in entry.table.columns}, required=False, progress=False)
     else:
-        frame = get_transform(entry.transform)(read_csv_minimal(path, raw_types(entry)))
-    frame = conform(frame, entry.table.columns)
+        types = {f.name: f.type for f in entry.source.fields}
+        frame = get_transform(entry.transform)(read_table(path, types, required=True, progress=False))
+    frame = conform(frame, entry.table.columns, drop_extra=True)
     written = write_csv(frame, tmp_path / "out.csv").read_text(encoding="utf-8")
     names = [row["jenis_izin"] for row in csv.DictReader(io.StringIO(written))]
     risky = [n for n in names if n[:1] in "=+-@"]

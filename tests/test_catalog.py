@@ -129,7 +129,7 @@ def test_chart_measure_must_be_a_numeric_column(tmp_path, permits):
 
 
 def test_licence_defaults_to_the_deployment_setting(tmp_path, permits, monkeypatch):
-    from satudata.metadata import license_id
+    from satudata.publish.metadata import license_id
 
     del permits["ckan"]["license_id"]
     monkeypatch.setenv("SATUDATA_CKAN_LICENSE_ID", "cc-by-sa")

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
+from devstack.samples.agencies import write_exports
 from satudata.__main__ import main
-from satudata.sample_agencies import write_exports
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ def test_one_dag_per_catalog_entry(dagbag):
 def test_every_task_retries_and_dags_are_tagged(dagbag):
     from datetime import timedelta
 
-    from satudata.ops import notify_failure
+    from failure_alerts import notify_failure
 
     for dag in dagbag.dags.values():
         assert "satudata" in dag.tags

@@ -13,10 +13,12 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 import pytest
+from pipeline_clients import datastore_write_dsn
 
 from satudata import settings
 from satudata.catalog import get_entry
-from satudata.datastore import DataStoreLoadError, datastore_write_dsn, sync_datastore
+from satudata.publish import DataStoreLoadError
+from satudata.publish.datastore import sync_datastore
 
 pytestmark = pytest.mark.integration
 

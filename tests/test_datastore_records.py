@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from satudata.datastore import batch_rows, to_records
+from satudata.publish.datastore import batch_rows, to_records
 
 
 def test_records_are_json_ready_with_nulls_for_missing_values():

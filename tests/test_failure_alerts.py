@@ -64,7 +64,7 @@ def test_quality_gate_failure_is_reported(webhook, monkeypatch, tmp_path, sample
 
 
 def test_without_webhook_the_failure_is_only_logged(caplog):
-    from satudata.ops import notify_failure
+    from failure_alerts import notify_failure
 
     class TI:
         dag_id, task_id, run_id, try_number = "d", "t", "r", 1

@@ -11,9 +11,10 @@ import yaml
 
 from satudata import steps
 from satudata.catalog import CatalogError, load_entry
+from satudata.gate.privacy import PersonalDataFound
+from satudata.gate.suite import ValidationFailed, load_suite_json, validate_frame, volume_parameters
 from satudata.periods import Period
-from satudata.privacy import PersonalDataFound
-from satudata.quality import ValidationFailed, load_suite_json, validate_frame, volume_parameters
+from satudata.run import RunContext
 from transforms.tables import conform, read_parquet, write_parquet
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,7 +77,7 @@ def test_gate_settings_are_checked_with_file_and_key(tmp_path, changes, message)
 
 def test_validate_suppresses_small_counts_and_hands_over_the_publishable_file(tmp_path, data_dir):
     entry = _entry(tmp_path, suppression=SUPPRESSION)
-    gate = steps.validate(entry, OCTOBER, _stage(entry, _rows(), data_dir), "manual__1")
+    gate = steps.validate(RunContext(entry, OCTOBER, "manual__1"), _stage(entry, _rows(), data_dir))
 
     published = read_parquet(Path(gate["publishable"]))
     mahulu = published[published["kode_kabupaten_kota"] == "64.11"].iloc[0]
@@ -93,7 +94,7 @@ def test_validate_suppresses_small_counts_and_hands_over_the_publishable_file(tm
 
 def test_html_report_is_self_contained(tmp_path, data_dir):
     entry = _entry(tmp_path, suppression=SUPPRESSION)
-    gate = steps.validate(entry, OCTOBER, _stage(entry, _rows(), data_dir), "manual__1")
+    gate = steps.validate(RunContext(entry, OCTOBER, "manual__1"), _stage(entry, _rows(), data_dir))
     page = Path(gate["report_html"]).read_text(encoding="utf-8")
     assert "LAYAK TERBIT" in page and entry.ckan.title in page and "Penyamaran sel kecil" in page
     # Nothing to fetch: no scripts, stylesheets, images, fonts or any URL at all.
@@ -105,7 +106,7 @@ def test_personal_data_blocks_with_column_kind_and_count_only(tmp_path, data_dir
     entry = _entry(tmp_path)
     rows = _rows(jenis="PBG a.n. 6472015203850012 hp 081234567890")
     with pytest.raises(PersonalDataFound) as err:
-        steps.validate(entry, OCTOBER, _stage(entry, rows, data_dir), "manual__2")
+        steps.validate(RunContext(entry, OCTOBER, "manual__2"), _stage(entry, rows, data_dir))
     message = str(err.value)
     assert "column 'jenis_izin': 3 cell(s) with nik" in message
     assert "column 'jenis_izin': 3 cell(s) with telepon" in message
@@ -124,7 +125,7 @@ def test_failed_expectation_examples_never_quote_personal_data(tmp_path, data_di
     rows = _rows()
     rows[0][2] = "6472015203850012"  # a NIK where the regency code belongs
     with pytest.raises(PersonalDataFound) as err:
-        steps.validate(entry, OCTOBER, _stage(entry, rows, data_dir), "manual__3")
+        steps.validate(RunContext(entry, OCTOBER, "manual__3"), _stage(entry, rows, data_dir))
     report = json.loads(Path(err.value.report_path).read_text())
     failed = [e for e in report["expectations"] if not e["success"]]
     assert any(e["column"] == "kode_kabupaten_kota" and e["unexpected_count"] == 1 for e in failed)
@@ -162,7 +163,7 @@ def test_validate_step_compares_with_the_previous_curated_period(tmp_path, data_
                        entry.table.columns)
     write_parquet(previous, entry.table.columns, data_dir / "curated" / entry.id / "2026-09.parquet")
     with pytest.raises(ValidationFailed, match="expect_column_sum_to_be_between on column 'jumlah_izin_terbit'"):
-        steps.validate(entry, OCTOBER, _stage(entry, _rows(), data_dir), "manual__4")
+        steps.validate(RunContext(entry, OCTOBER, "manual__4"), _stage(entry, _rows(), data_dir))
 
 
 @pytest.mark.parametrize("suppression", [SUPPRESSION, None])
@@ -175,8 +176,8 @@ def test_published_files_are_those_of_the_pandas_path(tmp_path, data_dir, suppre
     september = conform(pd.DataFrame(_rows(counts=(11, 2, 8), month=9), columns=entry.table.column_names),
                         entry.table.columns)
     write_parquet(september, entry.table.columns, data_dir / "curated" / entry.id / "2026-09.parquet")
-    gate = steps.validate(entry, OCTOBER, _stage(entry, _rows(counts=(12, 9, 2)), data_dir), "manual__5")
-    outputs = steps.write_outputs(entry, OCTOBER, gate["publishable"], gate["report_json"], gate["report_html"])
+    gate = steps.validate(RunContext(entry, OCTOBER, "manual__5"), _stage(entry, _rows(counts=(12, 9, 2)), data_dir))
+    outputs = steps.write_outputs(RunContext(entry, OCTOBER, "t"), gate)
 
     curated = sorted((data_dir / "curated" / entry.id).glob("*.parquet"))
     history = pd.concat([read_parquet(p) for p in curated], ignore_index=True).sort_values(

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from satudata.catalog import PersonalDataAllowance, PersonalDataKind
-from satudata.privacy import KINDS, is_nip, kinds_in_text, nik_kind, redact, scan_frame
+from satudata.gate.privacy import KINDS, is_nip, kinds_in_text, nik_kind, redact, scan_frame
 
 # Synthetic identifiers with a valid structure; none belongs to a real person.
 NIK_MAN = "6472011203850007"  # Samarinda, born 12-03-1985
@@ -192,7 +192,7 @@ def test_date_columns_hold_no_personal_data():
 
 
 def test_vectorised_npwp_check_is_the_per_value_check():
-    from satudata.privacy import _npwp_numbers, is_npwp_digits
+    from satudata.gate.privacy import _npwp_numbers, is_npwp_digits
 
     rng = np.random.default_rng(11)
     fifteen = [str(v) for v in rng.integers(10**14, 10**15, 5_000)] + [NPWP_BARE]

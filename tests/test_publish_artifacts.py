@@ -9,9 +9,8 @@ import pandas as pd
 import pytest
 
 from satudata.catalog import get_entry
-from satudata.metadata import FREQUENCY_URI, dataset_extras, period_bounds
-from satudata.quality import ExpectationOutcome
-from satudata.report import QualityReport, render_html
+from satudata.gate.report import ExpectationOutcome, QualityReport, render_html
+from satudata.publish.metadata import FREQUENCY_URI, dataset_extras, period_bounds
 
 DATASET = "dpmptsp_izin_terbit_bulanan"
 
@@ -57,7 +56,7 @@ def test_report_html_escapes_values_and_is_stable():
 
 
 def test_chart_is_the_same_file_for_the_same_data(tmp_path):
-    from satudata.chart import measure_per_period, write_chart
+    from satudata.publish.chart import measure_per_period, write_chart
 
     entry = get_entry(DATASET)
     frame = pd.DataFrame({"tahun": [2026, 2026, 2026], "bulan": [9, 10, 10], "jumlah_izin_terbit": [5, 7, 8]})
@@ -69,7 +68,7 @@ def test_chart_is_the_same_file_for_the_same_data(tmp_path):
 
 
 def test_chart_labels_use_indonesian_number_format():
-    from satudata.chart import _indonesian
+    from satudata.publish.chart import _indonesian
 
     assert _indonesian(1234567, 0) == "1.234.567"
     assert _indonesian(88.345, 1) == "88,3"

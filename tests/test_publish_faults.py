@@ -16,10 +16,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from pipeline_clients import datastore_write_dsn, source_client
+from pipeline_clients import portal as portal_client
 
 from satudata.catalog import DatasetEntry, get_entry
-from satudata.extract import sha256_of
+from satudata.extract.archive import sha256_of
 from satudata.periods import Period
+from satudata.run import RunContext
 from tests.conftest import REPO, TEST_PORTAL_INSTANCE, TEST_PORTAL_PORT, sqlite_conn
 from tests.faultproxy import FaultProxy
 
@@ -88,23 +91,23 @@ def build(env, entry: DatasetEntry, period: Period, data: Path) -> dict[str, str
 
     env["mp"].setenv("SATUDATA_DATA_DIR", str(data))
     run_id = f"test__{period.key}"
-    raw = steps.extract(entry, period, run_id)
-    staged = steps.transform(entry, period, raw)
-    gate = steps.validate(entry, period, staged, run_id)
-    return steps.write_outputs(entry, period, gate["publishable"], gate["report_json"], gate["report_html"])
+    raw = steps.extract(RunContext(entry, period, run_id), source_client(entry))
+    staged = steps.transform(RunContext(entry, period, "t"), raw)
+    gate = steps.validate(RunContext(entry, period, run_id), staged)
+    return steps.write_outputs(RunContext(entry, period, "t"), gate)
 
 
 def hashes_of(entry: DatasetEntry, outputs: dict[str, str]) -> dict[str, str]:
     """Resource name -> sha256 of the files of one written version (read now: files get rewritten)."""
-    from satudata.steps import publish_files
+    from satudata.publish.resources import publish_files
 
-    return {f.name: f"sha256:{sha256_of(f.path)}" for f in publish_files(entry, outputs)}
+    return {f.name: f"sha256:{sha256_of(f.path)}" for f in publish_files(outputs)}
 
 
 def publish(entry: DatasetEntry, period: Period, outputs: dict[str, str], run_id: str) -> dict:
     from satudata import steps
 
-    return steps.publish(entry, period, outputs, run_id, "test_publish_faults")
+    return steps.publish(RunContext(entry, period, run_id), outputs, portal_client(), datastore_write_dsn())
 
 
 def portal_state(env, name: str) -> tuple[dict, dict[str, str]]:
@@ -119,7 +122,7 @@ def portal_state(env, name: str) -> tuple[dict, dict[str, str]]:
 
 
 def assert_wholly(env, name: str, version: dict[str, str], rows: int) -> None:
-    from satudata.publish import version_of
+    from satudata.publish.ckan import version_of
 
     pkg, hashes = portal_state(env, name)
     assert hashes == version
@@ -238,7 +241,7 @@ def test_portal_stopped_mid_publish_then_the_next_run_completes(env):
 def test_reports_follow_data_uploaded_by_an_interrupted_run(env):
     # A run that uploaded the new data files but failed before its reports: the next run must
     # publish its reports too, though it finds every data file already up to date.
-    from satudata.steps import publish_files
+    from satudata.publish.resources import publish_files
 
     entry = variant("uji-gangguan-laporan")
     purge(env, entry.ckan.name)
@@ -249,7 +252,7 @@ def test_reports_follow_data_uploaded_by_an_interrupted_run(env):
     publish(entry, OCTOBER, first, "run-1")
     second = build(env, entry, SEPTEMBER, data)
     new = hashes_of(entry, second)
-    files = publish_files(entry, second)
+    files = publish_files(second)
     data_uploads = sum(1 for f in files if not f.describes_run and old[f.name] != new[f.name])
     report = next(f.name for f in files if f.describes_run)
     env["mp"].setenv("SATUDATA_CKAN_RETRIES", "1")
@@ -306,7 +309,7 @@ def test_at_least_twenty_faults_were_injected():
 
 
 def test_validation_error_is_reported_with_ckans_message(env):
-    from satudata.publish import PublishError
+    from satudata.publish.ckan import PublishError
 
     entry = variant("uji-tag-tidak-sah", tags=["izin terbit!"])
     purge(env, entry.ckan.name)
@@ -321,7 +324,7 @@ def test_validation_error_is_reported_with_ckans_message(env):
 
 
 def test_file_over_the_portal_limit_gets_an_error_naming_it(env, tmp_path):
-    from satudata.publish import PublishFile, ResourceTooLarge, upsert_resource
+    from satudata.publish.ckan import PublishFile, ResourceTooLarge, upsert_resource
     from transforms.tables import write_csv
 
     client = env["client"]

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from satudata.extract import RawArchive, quarantine
+from satudata.extract.archive import RawArchive, quarantine
 
 
 def test_payloads_are_kept_unchanged_with_their_sha256(tmp_path):

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from satudata import sample_agencies
+from devstack.samples import agencies as sample_agencies
 from transforms.readers import (
     SourceParseError,
     detect_delimiter,

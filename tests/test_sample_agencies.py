@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from satudata import sample_agencies as s
+from devstack.samples import agencies as s
 
 
 def test_exports_and_api_records_are_the_same_every_time():

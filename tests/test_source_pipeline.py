@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from satudata import sample_agencies
+from devstack.samples import agencies as sample_agencies
 from satudata.catalog import get_entry
-from satudata.publish import OUTCOME_KEYS
+from satudata.publish.ckan import OUTCOME_KEYS
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration

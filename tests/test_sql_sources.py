@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from devstack.samples.licensing import load_licensing_db
 from satudata.catalog import get_entry
-from satudata.sample_sources import load_licensing_db
 
 OCTOBER = (date(2026, 10, 1), date(2026, 11, 1))
 

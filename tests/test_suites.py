@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from satudata.catalog import get_entry, load_catalog
-from satudata.quality import build_suite, validate_frame
+from satudata.gate.suite import build_suite, validate_frame
 from transforms.tables import conform
 
 REPO = Path(__file__).resolve().parent.parent

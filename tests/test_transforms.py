@@ -55,7 +55,7 @@ def test_missing_source_column_is_named(raw):
 
 def test_conform_casts_to_declared_types(raw):
     entry = get_entry("dpmptsp_izin_terbit_bulanan")
-    out = conform(izin_terbit_bulanan(raw), entry.table.columns)
+    out = conform(izin_terbit_bulanan(raw), entry.table.columns, drop_extra=True)
     assert str(out["tahun"].dtype) == "Int64"
     assert str(out["kode_kabupaten_kota"].dtype) == "string"
     assert out.columns.tolist() == entry.table.column_names
@@ -78,7 +78,7 @@ def test_conform_reports_missing_and_extra_columns(raw):
 
 def test_parquet_keeps_declared_types_and_descriptions(raw, tmp_path):
     entry = get_entry("dpmptsp_izin_terbit_bulanan")
-    frame = conform(izin_terbit_bulanan(raw), entry.table.columns)
+    frame = conform(izin_terbit_bulanan(raw), entry.table.columns, drop_extra=True)
     path = write_parquet(frame, entry.table.columns, tmp_path / "x.parquet")
     schema = pq.read_schema(path)
     assert schema.field("tahun").type == pa.int64()

@@ -7,12 +7,10 @@ import pandas as pd
 from transforms.reference import with_region_names
 from transforms.tables import source_columns
 
-RAW_COLUMNS = ["Kode Wilayah", "Jenis Dokumen", "Tanggal Terbit", "Lama Proses (jam)"]
-
 
 def dokumen_dukcapil_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
     """Count documents issued and their mean processing hours per month x regency x document type."""
-    rows = source_columns(raw, RAW_COLUMNS)
+    rows = source_columns(raw, ["Kode Wilayah", "Jenis Dokumen", "Tanggal Terbit", "Lama Proses (jam)"])
     terbit = pd.to_datetime(rows["Tanggal Terbit"])
     rows["tahun"] = terbit.dt.year
     rows["bulan"] = terbit.dt.month
@@ -25,6 +23,4 @@ def dokumen_dukcapil_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
     out["rata_rata_jam_proses"] = out["rata_rata_jam_proses"].round(1)
     out["median_jam_proses"] = out["median_jam_proses"].round(1)
     out = out.rename(columns={"Kode Wilayah": "kode_kabupaten_kota", "Jenis Dokumen": "jenis_dokumen"})
-    out = with_region_names(out)
-    return out[["kode_provinsi", "nama_provinsi", "kode_kabupaten_kota", "nama_kabupaten_kota", "tahun", "bulan",
-                "jenis_dokumen", "jumlah_dokumen", "rata_rata_jam_proses", "median_jam_proses"]]
+    return with_region_names(out)

@@ -103,8 +103,4 @@ def ikm_per_unit(raw: pd.DataFrame, populations: dict[str, tuple[str, int]] | No
         out[key] = out[key].round(3)
     out["ikm"] = out["ikm"].round(3)
     out["ikm_konversi"] = out["ikm_konversi"].round(2)
-    return out[
-        ["tahun", "semester", "kode_unit_layanan", "unit_layanan", "jumlah_responden",
-         *[key for key, _ in UNSUR], "ikm", "ikm_konversi", "mutu_pelayanan", "kinerja_unit_pelayanan",
-         "populasi_penerima_layanan", "sampel_minimum", "sampel_memadai"]
-    ]
+    return out

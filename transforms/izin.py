@@ -8,49 +8,14 @@ from transforms.aggregate import GroupedStats, Partial
 from transforms.reference import with_region_names
 from transforms.tables import source_columns
 
-RAW_COLUMNS = [
-    "kode_wilayah",
-    "kode_jenis_izin",
-    "nama_jenis_izin",
-    "standar_hari",
-    "tanggal_pengajuan",
-    "tanggal_terbit",
-]
-# Declared types of the source rows, so a file extract can be checked cell by cell before the
-# transform (satudata.check reads CSV extracts with them).
-RAW_TYPES = {
-    "kode_wilayah": "string",
-    "kode_jenis_izin": "string",
-    "nama_jenis_izin": "string",
-    "standar_hari": "int64",
-    "tanggal_pengajuan": "date",
-    "tanggal_terbit": "date",
-}
-
-
 KEYS = ["tahun", "bulan", "kode_wilayah", "kode_jenis_izin"]
 STATS = GroupedStats(KEYS, "hari_proses", first=["nama_jenis_izin", "standar_hari"], sums=["sesuai_standar"])
-OUTPUT_COLUMNS = [
-    "kode_provinsi",
-    "nama_provinsi",
-    "kode_kabupaten_kota",
-    "nama_kabupaten_kota",
-    "tahun",
-    "bulan",
-    "kode_jenis_izin",
-    "jenis_izin",
-    "jumlah_izin_terbit",
-    "rata_rata_hari_proses",
-    "median_hari_proses",
-    "persentil_90_hari_proses",
-    "standar_pelayanan_hari",
-    "persentase_sesuai_standar",
-]
 
 
 def _permit_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """The source rows with processing days, issue month and whether the service standard was met."""
-    rows = source_columns(raw, RAW_COLUMNS)
+    rows = source_columns(raw, ["kode_wilayah", "kode_jenis_izin", "nama_jenis_izin", "standar_hari",
+                                "tanggal_pengajuan", "tanggal_terbit"])
     diajukan = pd.to_datetime(rows["tanggal_pengajuan"])
     terbit = pd.to_datetime(rows["tanggal_terbit"])
     rows["hari_proses"] = (terbit - diajukan).dt.days
@@ -66,8 +31,8 @@ def _published(out: pd.DataFrame) -> pd.DataFrame:
         out[column] = out[column].astype("float64").round(1)
     out["persentase_sesuai_standar"] = out["persentase_sesuai_standar"].astype("float64").round(2)
     out = out.rename(columns={"kode_wilayah": "kode_kabupaten_kota"})
-    out = with_region_names(out)
-    return out[OUTPUT_COLUMNS]
+    # The published columns and their order are the catalog schema's (the transform step conforms).
+    return with_region_names(out)
 
 
 def izin_terbit_bulanan(raw: pd.DataFrame) -> pd.DataFrame:

@@ -7,14 +7,13 @@ import pandas as pd
 from transforms.aggregate import GroupedStats, Partial
 from transforms.tables import source_columns
 
-RAW_COLUMNS = ["tanggal_laporan", "kategori", "status", "tanggal_selesai"]
 KEYS = ["tahun", "bulan", "kategori", "status"]
 STATS = GroupedStats(KEYS, "hari")
 
 
 def _complaint_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """The complaints with their filing month and days to resolution (none while open)."""
-    rows = source_columns(raw, RAW_COLUMNS)
+    rows = source_columns(raw, ["tanggal_laporan", "kategori", "status", "tanggal_selesai"])
     dilapor = pd.to_datetime(rows["tanggal_laporan"])
     selesai = pd.to_datetime(rows["tanggal_selesai"])
     rows["tahun"] = dilapor.dt.year
@@ -25,8 +24,7 @@ def _complaint_rows(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _published(out: pd.DataFrame) -> pd.DataFrame:
     out["median_hari_penyelesaian"] = out["median_hari_penyelesaian"].round(1)
-    return out.rename(columns={"status": "status_pengaduan"})[
-        ["tahun", "bulan", "kategori", "status_pengaduan", "jumlah_pengaduan", "median_hari_penyelesaian"]]
+    return out.rename(columns={"status": "status_pengaduan"})
 
 
 def pengaduan_lapor_bulanan(raw: pd.DataFrame) -> pd.DataFrame:

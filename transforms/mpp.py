@@ -8,15 +8,14 @@ from transforms.aggregate import GroupedStats, Partial
 from transforms.reference import KABUPATEN_KOTA
 from transforms.tables import source_columns
 
-RAW_COLUMNS = ["waktu_kedatangan", "kode_mpp", "nama_mpp", "kode_wilayah", "kode_tenant", "nama_tenant",
-               "layanan", "status", "waktu_tunggu_menit"]
 KEYS = ["tanggal", "kode_wilayah", "kode_mpp", "kode_tenant", "layanan"]
 STATS = GroupedStats(KEYS, "tunggu", first=["nama_mpp", "nama_tenant"], sums=["selesai"])
 
 
 def _ticket_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """The tickets with their day, whether they were served, and the wait of served ones."""
-    rows = source_columns(raw, RAW_COLUMNS)
+    rows = source_columns(raw, ["waktu_kedatangan", "kode_mpp", "nama_mpp", "kode_wilayah", "kode_tenant",
+                                "nama_tenant", "layanan", "status", "waktu_tunggu_menit"])
     rows["tanggal"] = pd.to_datetime(rows["waktu_kedatangan"]).dt.date
     rows["selesai"] = rows["status"] == "SELESAI"
     # Waiting time only means something for a ticket that was served.
@@ -28,8 +27,7 @@ def _published(out: pd.DataFrame) -> pd.DataFrame:
     out["median_waktu_tunggu_menit"] = out["median_waktu_tunggu_menit"].round(1)
     out = out.rename(columns={"kode_wilayah": "kode_kabupaten_kota", "kode_tenant": "kode_instansi"})
     out["nama_kabupaten_kota"] = out["kode_kabupaten_kota"].map(KABUPATEN_KOTA)
-    return out[["tanggal", "kode_kabupaten_kota", "nama_kabupaten_kota", "kode_mpp", "nama_mpp", "kode_instansi",
-                "nama_instansi", "layanan", "jumlah_kunjungan", "jumlah_dilayani", "median_waktu_tunggu_menit"]]
+    return out
 
 
 def kunjungan_mpp_harian(raw: pd.DataFrame) -> pd.DataFrame:

@@ -59,15 +59,18 @@ def _first_bad(original: pd.Series, converted: pd.Series) -> int:
     return int(bad.to_numpy().nonzero()[0][0])
 
 
-def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "frame") -> pd.DataFrame:
+def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "frame",
+            drop_extra: bool = False) -> pd.DataFrame:
     """Return ``frame`` with exactly the declared columns, in order, cast to the declared types.
 
-    Raises SchemaMismatch naming ``source``, the row (1-based) and the column of the first
-    value that does not fit.
+    The declared columns are the catalog schema's: a transform's output is conformed with
+    ``drop_extra``, so its working columns are left out and it names its published columns
+    nowhere else. Raises SchemaMismatch naming ``source``, the row (1-based) and the column of
+    the first value that does not fit.
     """
     names = [c.name for c in columns]
     missing = [n for n in names if n not in frame.columns]
-    extra = [n for n in frame.columns if n not in names]
+    extra = [] if drop_extra else [n for n in frame.columns if n not in names]
     if missing or extra:
         raise SchemaMismatch(f"{source}: columns differ from the schema: missing {missing}, unexpected {extra}")
     out = {}

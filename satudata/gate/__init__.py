@@ -1,32 +1,39 @@
-"""The whole publication gate, shared by the DAG's validate step and the steward CLI.
+"""The publication gate, shared by the DAG's validate step and the steward CLI.
 
-Order matters: the suite judges the true values; small cells are then suppressed; the
-personal-data scan runs last, over exactly the columns and values that would be published.
+Order matters: the suite judges the true values (``suite``); small cells are then suppressed
+(``suppression``); the personal-data scan (``privacy``) runs last, over exactly the columns and
+values that would be published. One report (``report``) holds all three and the verdict.
+This module imports nothing heavy, so the catalog can read ``suppression`` at DAG parse time.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
-from satudata.catalog import DatasetEntry
-from satudata.privacy import PersonalDataFound, redact, scan_frame
-from satudata.quality import ValidationFailed, load_suite_json, validate_frame, volume_parameters
-from satudata.report import QualityReport
-from satudata.suppression import suppress_small_cells
+    from satudata.catalog import DatasetEntry
+    from satudata.gate.report import QualityReport
+    from satudata.gate.suite import ValidationFailed
+    from satudata.periods import Period
 
 
 @dataclass
 class GateResult:
+    """The gate's report and the frame that may be published (small cells suppressed)."""
+
     report: QualityReport
     publishable: pd.DataFrame
 
     def error(self, report_path: Path | None = None) -> ValidationFailed:
         """The exception that stops publication; PersonalDataFound when personal data is among the reasons."""
+        from satudata.gate.privacy import PersonalDataFound
+        from satudata.gate.suite import ValidationFailed
+
         message = f"{self.report.dataset_id} {self.report.period}: nothing is published: " + "; ".join(
             self.report.blocked_by
         )
@@ -39,15 +46,18 @@ class GateResult:
 def run_gate(
     entry: DatasetEntry,
     frame: pd.DataFrame,
-    period_key: str,
-    parameters: dict[str, Any],
+    period: Period,
     previous: pd.DataFrame | None = None,
     run_id: str = "",
     source: str = "",
 ) -> GateResult:
     """Run suite, suppression and personal-data scan on ``frame``; the report says if it may be published."""
+    from satudata.gate.privacy import redact, scan_frame
+    from satudata.gate.suite import load_suite_json, validate_frame, volume_parameters
+    from satudata.gate.suppression import suppress_small_cells
+
     suite_json = load_suite_json(entry.suite_path())
-    params = {**parameters, **volume_parameters(suite_json, previous)}
+    params: dict[str, Any] = {**period.parameters(), **volume_parameters(suite_json, previous)}
     validation = validate_frame(frame, entry.suite_path(), entry.id, params)
     publishable, suppression = suppress_small_cells(frame, entry.suppression)
     scan = scan_frame(publishable, entry.personal_data_allow)
@@ -62,26 +72,17 @@ def run_gate(
         )
     if not scan.success:
         blocked_by.append(f"personal data found: {scan.summary()}")
-    extras = {}
-    if suppression.applied:
-        extras["penyamaran_sel_kecil"] = suppression.note
-    report = QualityReport(
-        dataset_id=entry.id,
+    report = replace(
+        validation,
         title=entry.ckan.title,
-        period=period_key,
+        period=period.key,
         run_id=run_id,
         source=source,
-        rows=len(frame),
         generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
         publishable=not blocked_by,
-        suite=validation.suite,
-        critical_failures=validation.critical_failures,
-        warnings=validation.warnings,
-        expectations=validation.expectations,
-        parameters=params,
         privacy=scan.to_dict(),
         suppression=suppression.to_dict(),
-        ckan_extras=extras,
+        ckan_extras={"penyamaran_sel_kecil": suppression.note} if suppression.applied else {},
         blocked_by=blocked_by,
     )
     return GateResult(report=report, publishable=publishable)

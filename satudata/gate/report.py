@@ -12,30 +12,64 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from satudata.quality import ExpectationOutcome
+
+@dataclass
+class ExpectationOutcome:
+    """One expectation of the suite as judged on the frame; examples never hold personal data."""
+
+    type: str
+    column: str | None
+    severity: str
+    success: bool
+    note: str
+    kwargs: dict[str, Any]
+    unexpected_count: int | None = None
+    unexpected_examples: list[Any] = field(default_factory=list)
+    observed_value: Any = None
 
 
 @dataclass
 class QualityReport:
-    """Everything the gate found about one period of one dataset."""
+    """Everything the gate found about one period of one dataset.
+
+    The suite fills its part (``satudata.gate.suite.validate_frame``); the gate adds the
+    personal-data scan, the suppression and the verdict (``satudata.gate.run_gate``).
+    """
 
     dataset_id: str
-    title: str
-    period: str
-    run_id: str
-    source: str
-    rows: int
-    generated_at: str
-    publishable: bool
     suite: str
+    rows: int
     critical_failures: int
     warnings: int
     expectations: list[ExpectationOutcome]
     parameters: dict[str, Any]
-    privacy: dict[str, Any]
-    suppression: dict[str, Any]
+    title: str = ""
+    period: str = ""
+    run_id: str = ""
+    source: str = ""
+    generated_at: str = ""
+    publishable: bool = False
+    privacy: dict[str, Any] = field(default_factory=dict)
+    suppression: dict[str, Any] = field(default_factory=dict)
     ckan_extras: dict[str, str] = field(default_factory=dict)
     blocked_by: list[str] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        """True when no critical expectation failed (the suite's verdict; ``publishable`` is the gate's)."""
+        return self.critical_failures == 0
+
+    def failure_summary(self) -> str:
+        """The failed critical expectations, one clause each: type, column, count, examples."""
+        parts = []
+        for e in self.expectations:
+            if e.success or e.severity != "critical":
+                continue
+            where = f" on column '{e.column}'" if e.column else ""
+            count = f" ({e.unexpected_count} unexpected)" if e.unexpected_count else ""
+            examples = f", e.g. {e.unexpected_examples[:3]}" if e.unexpected_examples else ""
+            parts.append(f"{e.type}{where}{count}{examples}")
+        return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as plain data."""

@@ -22,13 +22,9 @@ from typing import Any
 import pandas as pd
 
 from satudata.catalog import DatasetEntry
-from satudata.publish import PublishError
+from satudata.publish import DataStoreLoadError
 
 log = logging.getLogger(__name__)
-
-
-class DataStoreLoadError(PublishError):
-    """The portal refused rows of a DataStore load; retrying the same request will not help."""
 
 
 DATASTORE_TYPES = {"string": "text", "int64": "int8", "float64": "float8", "date": "date", "bool": "bool"}
@@ -112,20 +108,6 @@ def _delete_stale(client, resource_id: str, entry: DatasetEntry, period_filters:
         client.call_action("datastore_delete",
                            {"resource_id": resource_id, "filters": {k: row[k] for k in key}, "force": True})
     return len(stale)
-
-
-def datastore_write_dsn(conn_id: str) -> str | None:
-    """libpq DSN of the optional Airflow connection to the DataStore write database, or None."""
-    from airflow.sdk.bases.hook import BaseHook
-    from airflow.sdk.exceptions import AirflowNotFoundException
-    from psycopg2.extensions import make_dsn
-
-    try:
-        conn = BaseHook.get_connection(conn_id)
-    except AirflowNotFoundException:
-        return None
-    return make_dsn(host=conn.host or "127.0.0.1", port=conn.port or 5432, dbname=conn.schema,
-                    user=conn.login, password=conn.password or None)
 
 
 def ensure_datatables_view(client, resource: dict) -> bool:

@@ -24,8 +24,9 @@ import requests
 from ckanapi import CKANAPIError, NotAuthorized, NotFound, ValidationError
 
 from satudata.catalog import DatasetEntry
-from satudata.extract import sha256_of
-from satudata.metadata import license_id
+from satudata.extract.archive import sha256_of
+from satudata.publish import PublishError, ResourceTooLarge
+from satudata.publish.metadata import license_id
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +37,16 @@ OUTCOME_KEYS = ("satudata_last_run_id", "satudata_last_run_status", "satudata_qu
 CREATE_ATTEMPTS = 3
 
 
-class PublishError(RuntimeError):
-    """The portal refused what the pipeline sent; retrying the same request will not help."""
+def run_outcome(run_id: str, status: str, validated_at: str | None = None) -> dict[str, str]:
+    """The extras (OUTCOME_KEYS) describing a run: published, blocked by the gate, or failed.
 
-
-class ResourceTooLarge(PublishError):
-    """A file is larger than the portal's ``ckan.max_resource_size``."""
+    A run that reached the gate (published or blocked) also says how the quality check went and when.
+    """
+    outcome = {"satudata_last_run_id": run_id, "satudata_last_run_status": status}
+    if status in ("published", "blocked") and validated_at is not None:
+        outcome["satudata_quality_status"] = "passed" if status == "published" else "failed"
+        outcome["satudata_last_validated"] = validated_at
+    return outcome
 
 
 @dataclass(frozen=True)
@@ -326,39 +331,55 @@ def _unfinished_version(package: dict, files: list[PublishFile]) -> bool:
     return version_of({f.name: hashes.get(f.name, "") for f in files}) != committed
 
 
-def publish_dataset(
-    client,
-    portal_url: str,
-    entry: DatasetEntry,
-    files: list[PublishFile],
-    dataset_extras: dict[str, str],
-    provenance: dict[str, str],
-    outcome: dict[str, str] | None = None,
-    datastore: Callable[[Any, dict], dict] | None = None,
-    datastore_resource: str | None = None,
-    max_bytes: int | None = None,
-) -> PublishResult:
-    """Bring the dataset on the portal to the state of ``files``; safe to repeat.
+@dataclass(frozen=True)
+class Portal:
+    """A CKAN portal: its ckanapi client (anything with ``call_action``), its URL, its largest upload."""
 
-    ``datastore(client, resource)`` loads the table of the resource named
-    ``datastore_resource``; it runs when that file changed or its last load did not finish.
-    """
+    client: Any
+    url: str
+    max_resource_bytes: int | None = None
+
+
+@dataclass
+class Publication:
+    """A publication under way: the dataset as found or created, and its resources as now uploaded."""
+
+    package: dict[str, Any]
+    result: PublishResult
+    # The resource whose DataStore table must be (re)loaded before the version is committed.
+    table_to_load: dict[str, Any] | None = None
+
+
+def _ensure_package(portal: Portal, entry: DatasetEntry, dataset_extras: dict[str, str]) -> tuple[dict, bool]:
     # One read answers an unchanged re-run: the dataset, its organization and its resources' hashes.
-    current = find_dataset(client, entry.ckan.name)
+    current = find_dataset(portal.client, entry.ckan.name)
     org = (current or {}).get("organization") or {}
     if current is None or current.get("state") == "deleted" or org.get("name") != entry.ckan.organization.name:
-        org = ensure_organization(client, entry)
-    package, created = ensure_dataset(client, entry, org["id"], dataset_extras, current)
-    result = PublishResult(
-        dataset_id=package["id"],
-        dataset_name=package["name"],
-        dataset_url=f"{portal_url.rstrip('/')}/dataset/{package['name']}",
-        created=created,
-        metadata_changed=False,
-    )
+        org = ensure_organization(portal.client, entry)
+    return ensure_dataset(portal.client, entry, org["id"], dataset_extras, current)
+
+
+def _kept(resource: dict[str, Any]) -> dict[str, Any]:
+    return {"id": resource["id"], "url": resource["url"], "hash": resource["hash"], "bytes_uploaded": 0,
+            "action": "unchanged", "resource": resource}
+
+
+def upload_resources(portal: Portal, entry: DatasetEntry, files: list[PublishFile], dataset_extras: dict[str, str],
+                     provenance: dict[str, str], table_resource: str | None = None) -> Publication:
+    """Bring the dataset's resources to the state of ``files`` (the dataset stays as it was until ``commit``).
+
+    Safe to repeat: an unchanged file is not uploaded again. ``table_resource`` names the
+    resource whose DataStore table is loaded; the publication says when it must be (re)loaded:
+    its file changed, or its last load did not finish.
+    """
+    client = portal.client
+    package, created = _ensure_package(portal, entry, dataset_extras)
+    result = PublishResult(dataset_id=package["id"], dataset_name=package["name"],
+                           dataset_url=f"{portal.url.rstrip('/')}/dataset/{package['name']}",
+                           created=created, metadata_changed=False)
     unfinished = _unfinished_version(package, files)
     for item in (f for f in files if not f.describes_run):
-        result.resources[item.name] = upsert_resource(client, package, item, provenance, max_bytes)
+        result.resources[item.name] = upsert_resource(client, package, item, provenance, portal.max_resource_bytes)
     # After an interrupted publication the data files may already be the new ones; this run's
     # reports then describe them, not the reports of the last complete version.
     data_changed = unfinished or any(r["action"] != "unchanged" for r in result.resources.values())
@@ -366,23 +387,37 @@ def publish_dataset(
         current = [r for r in package.get("resources", []) if r.get("name") == item.name]
         if current and current[0].get("hash") and not data_changed:
             log.info("resource %r describes an earlier run of unchanged data: kept", item.name)
-            result.resources[item.name] = {"id": current[0]["id"], "url": current[0]["url"],
-                                           "hash": current[0]["hash"], "bytes_uploaded": 0,
-                                           "action": "unchanged", "resource": current[0]}
+            result.resources[item.name] = _kept(current[0])
         else:
-            result.resources[item.name] = upsert_resource(client, package, item, provenance, max_bytes)
-    if datastore is not None and datastore_resource is not None:
-        res = result.resources[datastore_resource]
-        resource = res.pop("resource")
+            result.resources[item.name] = upsert_resource(client, package, item, provenance, portal.max_resource_bytes)
+    publication = Publication(package, result)
+    if table_resource is not None:
+        res = result.resources[table_resource]
+        resource = res["resource"]
         if resource.get("datastore_hash") != res["hash"] or not resource.get("datastore_active"):
-            result.datastore = datastore(client, resource)
-            # Recorded only after the load finished, so an interrupted load is redone next run.
-            client.call_action("resource_patch", {"id": resource["id"], "datastore_hash": res["hash"]})
-            res["action"] = res["action"] if res["action"] != "unchanged" else "datastore reloaded"
+            publication.table_to_load = resource
+    return publication
+
+
+def mark_table_loaded(portal: Portal, publication: Publication) -> None:
+    """Record on the resource that its table holds its file; only after the load finished, so an
+    interrupted load is redone by the next run."""
+    resource = publication.table_to_load
+    assert resource is not None
+    res = publication.result.resources[resource["name"]]
+    portal.client.call_action("resource_patch", {"id": resource["id"], "datastore_hash": res["hash"]})
+    res["action"] = res["action"] if res["action"] != "unchanged" else "datastore reloaded"
+
+
+def commit(portal: Portal, entry: DatasetEntry, publication: Publication, dataset_extras: dict[str, str],
+           outcome: dict[str, str]) -> PublishResult:
+    """Name the complete version and make it public in one metadata patch; returns what was done."""
+    result = publication.result
     for res in result.resources.values():
         res.pop("resource", None)
     result.version = version_of({name: r["hash"] for name, r in result.resources.items()})
     extras = {**dataset_extras, VERSION_KEY: result.version}
     changed = any(r["action"] != "unchanged" for r in result.resources.values())
-    _, result.metadata_changed = commit_dataset(client, entry, package, extras, outcome or {}, changed or created)
+    _, result.metadata_changed = commit_dataset(portal.client, entry, publication.package, extras, outcome,
+                                                changed or result.created)
     return result

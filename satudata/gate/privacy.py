@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from satudata.quality import ValidationFailed
+from satudata.gate.suite import ValidationFailed
 
 Kind = Literal["nik", "no_kk", "nip", "npwp", "telepon", "email"]
 KINDS: tuple[str, ...] = ("nik", "no_kk", "nip", "npwp", "telepon", "email")

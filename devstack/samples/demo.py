@@ -39,10 +39,10 @@ def ckan_connection(portal: dict) -> str:
 
 def start_agency_api() -> subprocess.Popen:
     """Start the local agency API server on a free loopback port; connections point at it."""
-    from satudata.sample_agencies import api_connections
+    from devstack.samples.agencies import api_connections
 
-    proc = subprocess.Popen([sys.executable, "-m", "satudata.agency_api", "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "devstack.samples.agency_api", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True, cwd=settings.REPO_ROOT)
     line = proc.stdout.readline() if proc.stdout else ""
     if not line:
         proc.wait(timeout=10)
@@ -66,7 +66,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 def land_exports(today: date) -> None:
     """Drop the Disdukcapil and SKM exports of the recent periods into the landing folder."""
-    from satudata.sample_agencies import write_exports
+    from devstack.samples.agencies import write_exports
 
     months, month = [], today.replace(day=1)
     for _ in range(3):
@@ -81,13 +81,30 @@ def land_exports(today: date) -> None:
     print(f"Landed {len(written)} export files in {settings.landing_dir()}", file=sys.stderr)
 
 
+def licensing_db() -> Path:
+    """The sample licensing database (SQLite, generated on first use) in the data dir."""
+    return settings.data_dir() / "sources" / "dpmptsp_perizinan.sqlite"
+
+
+def demo_environment() -> dict[str, str]:
+    """The local Airflow environment plus the sample licensing database's connection.
+
+    Values already set in the environment win.
+    """
+    defaults = {
+        **settings.airflow_environment(),
+        "AIRFLOW_CONN_DPMPTSP_PERIZINAN": json.dumps({"conn_type": "sqlite", "host": str(licensing_db())}),
+    }
+    return {key: os.environ.get(key, value) for key, value in defaults.items()}
+
+
 def prepare_environment() -> None:
     """Set the Airflow environment, the sample source and the CKAN connection."""
-    for key, value in settings.airflow_environment().items():
+    for key, value in demo_environment().items():
         os.environ[key] = value
-    from satudata.sample_sources import ensure_licensing_sqlite
+    from devstack.samples.licensing import ensure_licensing_sqlite
 
-    ensure_licensing_sqlite(settings.sample_licensing_db())
+    ensure_licensing_sqlite(licensing_db())
     land_exports(datetime.now(ZoneInfo(settings.TIMEZONE)).date())
     if os.environ.get("AIRFLOW_CONN_CKAN_DEFAULT"):
         print("Publishing to the portal of AIRFLOW_CONN_CKAN_DEFAULT", file=sys.stderr)
@@ -106,7 +123,7 @@ def run_all() -> list[dict]:
 
     from satudata.catalog import load_catalog
     from satudata.periods import Period
-    from satudata.steps import run_record_path
+    from satudata.run import run_record_path
 
     bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
     if bag.import_errors:
@@ -139,7 +156,15 @@ def print_summary(rows: list[dict]) -> None:
         print("  ".join(str(r[h]).ljust(widths[h]) for h in headers))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    """``make demo``; with ``env``, print the demo's Airflow environment as export lines instead."""
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["env"]:
+        import shlex
+
+        for key, value in demo_environment().items():
+            print(f"export {key}={shlex.quote(value)}")
+        return 0
     prepare_environment()
     api = start_agency_api()
     try:
@@ -148,3 +173,7 @@ def main() -> int:
         stop(api)
     print_summary(rows)
     return 0 if all(r["state"] == "success" for r in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

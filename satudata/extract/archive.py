@@ -1,11 +1,11 @@
-"""Extraction: read a source for one data interval and archive the raw rows unchanged."""
+"""The raw zone and quarantine: inputs stored byte for byte (or rows as extracted) before anything reads them."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,19 +13,12 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 
 
-def read_sql_chunks(engine: sa.Engine, query: str, params: dict[str, Any], chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """Run ``query`` with bind ``params`` and yield the rows in chunks (server-side cursor)."""
-    with engine.connect() as conn:
-        conn = conn.execution_options(stream_results=True, max_row_buffer=chunk_rows)
-        yield from pd.read_sql_query(sa.text(query), conn, params=params, chunksize=chunk_rows)
-
-
 def sha256_of(path: Path) -> str:
+    """The file's sha256 as hex, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
@@ -33,10 +26,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def archive_chunks(chunks: Iterable[pd.DataFrame], raw_dir: Path, manifest: dict[str, Any]) -> Path:
+def archive_chunks(chunks: Iterable[pd.DataFrame], raw_dir: Path, manifest: dict[str, Any]) -> tuple[Path, int]:
     """Store the extracted rows as a new raw Parquet file with a manifest; never overwrites.
 
-    Returns the path of the raw file. The manifest (same name, ``.json``) records source,
+    Returns the path of the raw file and its row count. The manifest (same name, ``.json``) records source,
     interval, row count and the file's sha256.
     """
     raw_dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +59,7 @@ def archive_chunks(chunks: Iterable[pd.DataFrame], raw_dir: Path, manifest: dict
     path.with_suffix(".json").write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     log.info("archived %d raw rows from %s to %s (sha256 %s)", rows, manifest.get("source"), path,
              manifest["sha256"][:12])
-    return path
+    return path, rows
 
 
 class RawArchive:

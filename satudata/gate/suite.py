@@ -10,11 +10,12 @@ import json
 import logging
 import math
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from satudata.gate.report import ExpectationOutcome, QualityReport
 
 log = logging.getLogger(__name__)
 
@@ -27,44 +28,6 @@ class ValidationFailed(RuntimeError):
     def __init__(self, message: str, report_path: Path | None = None):
         super().__init__(message)
         self.report_path = report_path
-
-
-@dataclass
-class ExpectationOutcome:
-    type: str
-    column: str | None
-    severity: str
-    success: bool
-    note: str
-    kwargs: dict[str, Any]
-    unexpected_count: int | None = None
-    unexpected_examples: list[Any] = field(default_factory=list)
-    observed_value: Any = None
-
-
-@dataclass
-class ValidationReport:
-    dataset_id: str
-    suite: str
-    rows: int
-    success: bool
-    critical_failures: int
-    warnings: int
-    expectations: list[ExpectationOutcome]
-    parameters: dict[str, Any]
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, ensure_ascii=False, default=str)
-
-    def failure_summary(self) -> str:
-        failed = [e for e in self.expectations if not e.success and e.severity == "critical"]
-        parts = []
-        for e in failed:
-            where = f" on column '{e.column}'" if e.column else ""
-            count = f" ({e.unexpected_count} unexpected)" if e.unexpected_count else ""
-            examples = f", e.g. {e.unexpected_examples[:3]}" if e.unexpected_examples else ""
-            parts.append(f"{e.type}{where}{count}{examples}")
-        return "; ".join(parts)
 
 
 def _shorten(value: Any, limit: int = 120) -> Any:
@@ -154,8 +117,8 @@ def _numpy_backed(frame: pd.DataFrame) -> pd.DataFrame:
 
 def validate_frame(
     frame: pd.DataFrame, suite_path: Path, dataset_id: str, parameters: dict[str, Any] | None = None
-) -> ValidationReport:
-    """Validate ``frame`` against the suite at ``suite_path`` and return the judged report."""
+) -> QualityReport:
+    """Validate ``frame`` against the suite at ``suite_path``: the report's suite section, judged."""
     import great_expectations as gx
 
     suite_json = load_suite_json(suite_path)
@@ -198,11 +161,10 @@ def validate_frame(
     outcomes.sort(key=lambda o: (o.success, o.severity != "critical", o.type, o.column or ""))
     critical = sum(1 for o in outcomes if not o.success and o.severity == "critical")
     warnings = sum(1 for o in outcomes if not o.success and o.severity != "critical")
-    report = ValidationReport(
+    report = QualityReport(
         dataset_id=dataset_id,
         suite=suite_json["name"],
         rows=len(frame),
-        success=critical == 0,
         critical_failures=critical,
         warnings=warnings,
         expectations=outcomes,

@@ -5,7 +5,7 @@ pagination. Faults are injected on request: ``POST /_faults`` with a JSON list s
 ``["429", "500", "slow", "truncated"]`` makes the next answers of the APIs fail that way, in
 order, so retries and bad-payload handling are exercised against a real socket.
 
-Run it with ``python -m satudata.agency_api --port 5081``; it prints one JSON line with its URL.
+Run it with ``python -m devstack.samples.agency_api --port 5081``; it prints one JSON line with its URL.
 """
 
 from __future__ import annotations
@@ -23,10 +23,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from satudata import sample_agencies
+from devstack.samples import agencies as sample_agencies
+from devstack.samples.agencies import LAPOR_TOKEN, MPP_PASSWORD, MPP_USER
 
-MPP_USER, MPP_PASSWORD = "satudata", "mpp-kaltim-2026"
-LAPOR_TOKEN = "lapor-kaltim-demo-token"
 MPP_PATH = "/mpp/api/v1/kunjungan"
 LAPOR_PATH = "/lapor/api/v2/pengaduan"
 # The civil registry publishes its monthly export on a file server behind basic auth.
@@ -197,7 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m satudata.agency_api", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m devstack.samples.agency_api", description=__doc__)
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args(argv)
     server = AgencyApiServer(args.port)

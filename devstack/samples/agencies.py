@@ -19,6 +19,9 @@ from transforms.ikm import UNSUR
 from transforms.reference import KABUPATEN_KOTA, SKM_UNIT_LAYANAN
 
 SEED = 6400
+# The sample systems' own credentials (the agency API server checks them; the demo's connections carry them).
+MPP_USER, MPP_PASSWORD = "satudata", "mpp-kaltim-2026"
+LAPOR_TOKEN = "lapor-kaltim-demo-token"
 _BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
           "Oktober", "November", "Desember"]
 
@@ -295,8 +298,6 @@ def write_exports(landing: Path, months: list[date], semesters: list[tuple[int, 
 
 def api_connections(base_url: str) -> dict[str, str]:
     """Airflow connection environment variables pointing both agency APIs at ``base_url``."""
-    from satudata.agency_api import LAPOR_TOKEN, MPP_PASSWORD, MPP_USER
-
     return {
         "AIRFLOW_CONN_MPP_ANTREAN": json.dumps(
             {"conn_type": "http", "host": base_url, "login": MPP_USER, "password": MPP_PASSWORD}),

@@ -8,12 +8,13 @@ spatial_text/_uri, conforms_to), so a portal that adds ckanext-dcat serves them 
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from satudata import __version__, settings
 from satudata.catalog import DatasetEntry
+from satudata.periods import Period
 
 # EU Publications Office frequency vocabulary, which DCAT-AP expects for dct:accrualPeriodicity.
 FREQUENCY_URI = {
@@ -28,18 +29,8 @@ FRICTIONLESS_TYPES = {"string": "string", "int64": "integer", "float64": "number
 
 def period_bounds(key: str) -> tuple[date, date]:
     """First and last day (inclusive) of a period key: 2026-10-05, 2026-10 or 2026-S2."""
-    if "-S" in key:
-        year, half = key.split("-S")
-        first = date(int(year), 1 if half == "1" else 7, 1)
-        after = date(int(year) + (half == "2"), 7 if half == "1" else 1, 1)
-    elif key.count("-") == 2:
-        first = date.fromisoformat(key)
-        after = first + timedelta(days=1)
-    else:
-        year, month = (int(p) for p in key.split("-"))
-        first = date(year, month, 1)
-        after = date(year + (month == 12), month % 12 + 1, 1)
-    return first, after - timedelta(days=1)
+    period = Period.from_key(key)
+    return period.start, period.last_day
 
 
 def license_id(entry: DatasetEntry) -> str:

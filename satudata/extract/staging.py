@@ -1,0 +1,142 @@
+"""The staging zone's source rows, and the failure path of every reader (quarantine, SourceError)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from satudata.extract.archive import RawArchive, quarantine
+from transforms.readers import SourceParseError, arrow_schema
+
+if TYPE_CHECKING:
+    from satudata.run import RunContext
+
+SOURCE_ROWS = "source-rows.parquet"
+
+
+class SourceError(RuntimeError):
+    """The source's input is missing, refused or unreadable; retrying will not help."""
+
+    def __init__(self, message: str, quarantine_report: Path | None = None, raw_manifest: Path | None = None,
+                 detail: str | None = None):
+        super().__init__(message)
+        self.quarantine_report, self.raw_manifest = quarantine_report, raw_manifest
+        # What is wrong with the input (file, row, column), without the run and the archive's paths.
+        self.detail = detail or message
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """Rows read for a period: staged as Parquet (declared fields only), and where their raw input is archived."""
+
+    path: Path
+    rows: int
+    raw_manifest: Path
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The staged rows as one frame (for inspection; the pipeline reads the file in batches)."""
+        import pyarrow.parquet as pq
+
+        return pq.read_table(self.path).to_pandas()
+
+
+def staged_rows_path(run: RunContext) -> Path:
+    """Where the period's source rows are staged for the transform."""
+    return run.period_dir("staging") / SOURCE_ROWS
+
+
+def stage_file(run: RunContext, rows_file: Path) -> Path:
+    """Stage an already written Parquet file of source rows (a hard link where the zones share a disk)."""
+    path = staged_rows_path(run)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".parquet.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        os.link(rows_file, tmp)
+    except OSError:
+        shutil.copyfile(rows_file, tmp)
+    tmp.replace(path)
+    return path
+
+
+class SourceRowsWriter:
+    """Appends chunks of source rows, typed as the catalog declares, to the staging zone's Parquet file.
+
+    Rows go to a temporary file that replaces ``source-rows.parquet`` only when every chunk was
+    read, so a failed extraction leaves no partial staged rows.
+    """
+
+    def __init__(self, run: RunContext, archive: RawArchive) -> None:
+        import pyarrow.parquet as pq
+
+        self.path = staged_rows_path(run)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = self.path.with_suffix(".parquet.tmp")
+        fields = getattr(run.entry.source, "fields", [])
+        schema = arrow_schema(fields).with_metadata(
+            {"satudata_raw_manifest": json.dumps(str(archive.manifest_path))})
+        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        self.rows = 0
+
+    def write(self, chunk: Any) -> None:
+        """Append a DataFrame of declared fields, or an Arrow table with the declared schema."""
+        import pyarrow as pa
+
+        if isinstance(chunk, pd.DataFrame):
+            chunk = pa.Table.from_pandas(chunk, schema=self.writer.schema, preserve_index=False)
+        if chunk.num_rows:
+            self.writer.write_table(chunk.cast(self.writer.schema))
+            self.rows += chunk.num_rows
+
+    def close(self) -> Path:
+        """Finish the file and put it in place."""
+        self.writer.close()
+        self.tmp.replace(self.path)
+        return self.path
+
+    def abandon(self) -> None:
+        """Drop the partial file after a failed extraction."""
+        self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def manifest_of(run: RunContext, **facts: Any) -> dict[str, Any]:
+    """The raw archive's manifest header: which dataset, source, interval and run."""
+    return {
+        "dataset": run.entry.id,
+        "source": run.entry.source.system,
+        "source_kind": run.entry.source.kind,
+        "interval_start": run.period.start.isoformat(),
+        "interval_end": run.period.end.isoformat(),
+        "run_id": run.run_id,
+        **facts,
+    }
+
+
+def fail(run: RunContext, archive: RawArchive, message: str, offending: Path | None,
+         error: SourceParseError | None = None) -> SourceError:
+    """Close the archive as failed, quarantine the offending input, and the SourceError to raise."""
+    manifest = archive.close(status="failed", error=message)
+    report = {
+        "dataset": run.entry.id,
+        "period": run.period.key,
+        "source": run.entry.source.system,
+        "file": error.file if error else (offending.name if offending else None),
+        "row": error.row if error else None,
+        "column": error.column if error else None,
+        "error": message,
+        "raw_manifest": str(manifest),
+    }
+    path = quarantine(run.period_dir("quarantine"), report, offending)
+    return SourceError(
+        f"{run.label}: source {run.entry.source.system!r}: {message} "
+        f"(raw kept: {manifest}; quarantined: {path})",
+        quarantine_report=path, raw_manifest=manifest, detail=message,
+    )

@@ -1,0 +1,19 @@
+"""Publishing: the validated period's files to a CKAN portal, its table to the DataStore, its metadata.
+
+``resources`` writes the files beside the data and names every resource; ``ckan`` brings the
+dataset and its resources to that state (found by name, never duplicated); ``datastore`` loads
+the table; ``metadata`` and ``chart`` derive the dataset's metadata and its chart from the
+catalog. Every function takes the CKAN client it uses; none imports Airflow.
+"""
+
+
+class PublishError(RuntimeError):
+    """The portal refused what the pipeline sent; retrying the same request will not help."""
+
+
+class ResourceTooLarge(PublishError):
+    """A file is larger than the portal's ``ckan.max_resource_size``."""
+
+
+class DataStoreLoadError(PublishError):
+    """The portal refused rows of a DataStore load; retrying the same request will not help."""

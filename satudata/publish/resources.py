@@ -1,0 +1,91 @@
+"""The dataset's resources: the files written for each published version, and how each is described.
+
+Data (full-history CSV and Parquet), the data dictionary (``datapackage.json``), the run's
+validation report (HTML and JSON) and the chart. A resource's name on the portal is its file's
+name, so every name is written once, here.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+
+from satudata.catalog import DatasetEntry
+from satudata.extract.archive import sha256_of
+
+if TYPE_CHECKING:
+    from satudata.publish.ckan import PublishFile
+
+REPORT_NAMES = {"report_json": "laporan-validasi.json", "report_html": "laporan-validasi.html"}
+
+
+def data_file_names(entry: DatasetEntry) -> dict[str, str]:
+    """The data files' names by kind: ``<dataset name>.csv`` and ``.parquet``."""
+    return {"csv": f"{entry.ckan.name}.csv", "parquet": f"{entry.ckan.name}.parquet"}
+
+
+def chart_file_name(entry: DatasetEntry) -> str | None:
+    """The chart's file name, or None when the catalog declares no chart."""
+    return f"grafik-{entry.ckan.chart.measure}.png" if entry.ckan.chart is not None else None
+
+
+def write_artifacts(entry: DatasetEntry, history: pd.DataFrame | pa.Table, csv: Path, periods: list[str], out_dir: Path,
+                    report_json: Path | None = None, report_html: Path | None = None) -> dict[str, str]:
+    """Write them into ``out_dir``; returns their paths by kind (report_* only with a report)."""
+    from satudata.publish.chart import write_chart
+    from satudata.publish.metadata import datapackage
+
+    out: dict[str, str] = {}
+    package = datapackage(entry, csv, sha256_of(csv), len(history), periods[0], periods[-1])
+    dp = out_dir / "datapackage.json"
+    dp.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out["datapackage"] = str(dp)
+    # The quality gate's own report of this run (satudata.gate.report), published as it is.
+    if report_json is not None and report_html is not None:
+        for kind, source in (("report_json", report_json), ("report_html", report_html)):
+            copy = out_dir / REPORT_NAMES[kind]
+            shutil.copy2(source, copy)  # keeps the validation time
+            out[kind] = str(copy)
+    chart_name = chart_file_name(entry)
+    if entry.ckan.chart is not None and chart_name is not None:
+        if isinstance(history, pa.Table):
+            from transforms.tables import to_frame
+
+            # The chart reads the period columns and its measure; only those become pandas.
+            needed = [*entry.period_columns.values(), entry.ckan.chart.measure]
+            history = to_frame(history.select([c for c in history.column_names if c in needed]))
+        out["chart"] = str(write_chart(history, entry, out_dir / chart_name))
+    return out
+
+
+def publish_files(outputs: dict[str, str]) -> list[PublishFile]:
+    """The resources of a dataset from the written files (``outputs`` by kind), in the order they are published."""
+    from satudata.publish.ckan import PublishFile
+
+    def item(kind: str, fmt: str, description: str, mimetype: str, describes_run: bool = False) -> PublishFile:
+        path = Path(outputs[kind])
+        return PublishFile(path.name, path, fmt, description, mimetype, describes_run=describes_run)
+
+    files = [
+        item("csv", "CSV", "Seluruh periode dalam CSV (UTF-8, baris pertama adalah nama kolom); tabelnya juga ada "
+             "di DataStore.", "text/csv"),
+        item("parquet", "Parquet", "Seluruh periode dalam Apache Parquet, dengan tipe kolom dan deskripsi kolom.",
+             "application/vnd.apache.parquet"),
+        item("datapackage", "JSON", "Kamus data (nama, tipe, deskripsi dan satuan setiap kolom) sebagai "
+             "Frictionless Data Package.", "application/json"),
+    ]
+    if outputs.get("report_html"):
+        files += [
+            item("report_html", "HTML", "Laporan validasi mutu data dari proses yang menerbitkan versi ini.",
+                 "text/html", describes_run=True),
+            item("report_json", "JSON", "Laporan validasi mutu data (JSON, setiap pemeriksaan dan hasilnya).",
+                 "application/json", describes_run=True),
+        ]
+    if outputs.get("chart"):
+        files.append(item("chart", "PNG", "Grafik ukuran utama per periode.", "image/png"))
+    return files
