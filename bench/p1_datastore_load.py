@@ -177,9 +177,9 @@ def main() -> int:
 
         print(line("(floor) PostgreSQL COPY, scratch table", floor))
         print(line("(project) fast path: datastore_create + COPY", fast))
-        size = batch_rows(to_records(frame.iloc[:1000]), settings.datastore_batch_rows(),
-                          settings.datastore_request_mb() * 1024 * 1024)
-        print(line(f"(project) API path: {size:,}-row calls, {settings.datastore_parallel_requests()} in flight",
+        load = settings.datastore_load()
+        size = batch_rows(to_records(frame.iloc[:1000]), load.batch_rows, load.request_mb * 1024 * 1024)
+        print(line(f"(project) API path: {size:,}-row calls, {load.parallel_requests} in flight",
                    api))
         print(f"  (b) DataPusher-style, 250-row calls: {measured:.2f} s for {len(subset):,} rows measured")
         label = "(b) same, EXTRAPOLATED linearly to all rows" if len(subset) < args.rows else "(b) all rows"

@@ -30,9 +30,10 @@ class AgencyApiHook(BaseHook):
                  retries: int | None = None, backoff: float | None = None) -> None:
         super().__init__()
         self.api_conn_id = api_conn_id
-        self.timeout = timeout if timeout is not None else settings.api_timeout_seconds()
-        self.retries = retries if retries is not None else settings.api_retries()
-        self.backoff = backoff if backoff is not None else settings.api_backoff_seconds()
+        configured = settings.api_transport()
+        self.timeout = timeout if timeout is not None else configured.timeout
+        self.retries = retries if retries is not None else configured.retries
+        self.backoff = backoff if backoff is not None else configured.backoff
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:

@@ -41,7 +41,7 @@ class CkanHook(BaseHook):
     def __init__(self, ckan_conn_id: str = default_conn_name, timeout: float | None = None) -> None:
         super().__init__()
         self.ckan_conn_id = ckan_conn_id
-        self.timeout = timeout if timeout is not None else settings.ckan_timeout_seconds()
+        self.timeout = timeout if timeout is not None else settings.ckan_transport().timeout
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
@@ -79,8 +79,8 @@ class CkanHook(BaseHook):
         conn = self.get_connection(self.ckan_conn_id)
         session = retrying_session(
             timeout=self.timeout,
-            retries=settings.ckan_retries(),
-            backoff=settings.ckan_backoff_seconds(),
+            retries=settings.ckan_transport().retries,
+            backoff=settings.ckan_transport().backoff,
             not_repeatable=_not_repeatable,
         )
         return RemoteCKAN(self.portal_url, apikey=conn.password or None, user_agent=USER_AGENT, session=session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -14,6 +15,18 @@ TIMEZONE = "Asia/Makassar"
 def _path(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     return Path(value).resolve() if value else default
+
+
+def _text(env: str, default: str) -> str:
+    return os.environ.get(env, default)
+
+
+def _number(env: str, default: float) -> float:
+    return float(os.environ.get(env, default))
+
+
+def _count(env: str, default: int) -> int:
+    return int(os.environ.get(env, default))
 
 
 def catalog_dir() -> Path:
@@ -34,58 +47,86 @@ def zone_dir(zone: str, dataset_id: str) -> Path:
     return data_dir() / zone / dataset_id
 
 
+# Airflow connection ids, by role: the CKAN portal, the DataStore's write database (when it
+# exists, rows load by COPY), the webhook that receives failure summaries (optional).
+_CONN_IDS = {
+    "ckan": ("SATUDATA_CKAN_CONN_ID", "ckan_default"),
+    "datastore_write": ("SATUDATA_DATASTORE_WRITE_CONN_ID", "ckan_datastore_write"),
+    "alerts": ("SATUDATA_ALERTS_CONN_ID", "satudata_alerts"),
+}
+
+
+def conn_id(role: str) -> str:
+    """The Airflow connection id of ``role`` (ckan, datastore_write, alerts)."""
+    env, default = _CONN_IDS[role]
+    return _text(env, default)
+
+
 def ckan_conn_id() -> str:
-    return os.environ.get("SATUDATA_CKAN_CONN_ID", "ckan_default")
+    return conn_id("ckan")
 
 
 def datastore_write_conn_id() -> str:
-    """Airflow postgres connection to the DataStore's write database; when it exists, rows load by COPY."""
-    return os.environ.get("SATUDATA_DATASTORE_WRITE_CONN_ID", "ckan_datastore_write")
-
-
-def datastore_batch_rows() -> int:
-    """Most rows sent in one DataStore API call (fewer when the request-size limit says so)."""
-    return int(os.environ.get("SATUDATA_DATASTORE_BATCH_ROWS", "20000"))
-
-
-def datastore_request_mb() -> float:
-    """Largest request body, in MB, the portal (or the proxy before it) accepts; batches stay under it."""
-    return float(os.environ.get("SATUDATA_DATASTORE_REQUEST_MB", "8"))
-
-
-def datastore_parallel_requests() -> int:
-    """DataStore API calls in flight at once; more than the portal's worker processes gains nothing."""
-    return max(1, int(os.environ.get("SATUDATA_DATASTORE_PARALLEL_REQUESTS", "2")))
+    return conn_id("datastore_write")
 
 
 def alerts_conn_id() -> str:
-    """Airflow connection of the webhook that receives failure summaries (optional)."""
-    return os.environ.get("SATUDATA_ALERTS_CONN_ID", "satudata_alerts")
+    return conn_id("alerts")
 
 
-def ckan_timeout_seconds() -> float:
-    """Seconds to wait for any one answer of the portal."""
-    return float(os.environ.get("SATUDATA_CKAN_TIMEOUT_SECONDS", "60"))
+@dataclass(frozen=True)
+class DataStoreLoad:
+    """How the DataStore API path batches rows.
+
+    ``batch_rows``: most rows in one call (fewer when the request-size limit says so);
+    ``request_mb``: the largest request body the portal (or the proxy before it) accepts;
+    ``parallel_requests``: calls in flight at once (more than the portal's workers gains nothing).
+    """
+
+    batch_rows: int
+    request_mb: float
+    parallel_requests: int
 
 
-def ckan_retries() -> int:
-    """Retries of one portal call after a connection error, 429 or 5xx."""
-    return int(os.environ.get("SATUDATA_CKAN_RETRIES", "5"))
+def datastore_load() -> DataStoreLoad:
+    """SATUDATA_DATASTORE_BATCH_ROWS, _REQUEST_MB and _PARALLEL_REQUESTS."""
+    return DataStoreLoad(_count("SATUDATA_DATASTORE_BATCH_ROWS", 20000), _number("SATUDATA_DATASTORE_REQUEST_MB", 8),
+                         max(1, _count("SATUDATA_DATASTORE_PARALLEL_REQUESTS", 2)))
 
 
-def ckan_backoff_seconds() -> float:
-    """First backoff delay between portal retries; later ones double, with jitter."""
-    return float(os.environ.get("SATUDATA_CKAN_BACKOFF_SECONDS", "1"))
+@dataclass(frozen=True)
+class Transport:
+    """One remote service's HTTP settings: seconds to wait for an answer, retries after a connection
+    error, timeout, 429 or 5xx, and the first backoff (later ones double, with jitter)."""
+
+    timeout: float
+    retries: int
+    backoff: float
+
+
+def _transport(prefix: str, timeout: float) -> Transport:
+    return Transport(_number(f"{prefix}_TIMEOUT_SECONDS", timeout), _count(f"{prefix}_RETRIES", 5),
+                     _number(f"{prefix}_BACKOFF_SECONDS", 1))
+
+
+def ckan_transport() -> Transport:
+    """The portal's: SATUDATA_CKAN_TIMEOUT_SECONDS (60), _RETRIES (5), _BACKOFF_SECONDS (1)."""
+    return _transport("SATUDATA_CKAN", 60)
+
+
+def api_transport() -> Transport:
+    """Agency servers': SATUDATA_API_TIMEOUT_SECONDS (30), _RETRIES (5), _BACKOFF_SECONDS (1)."""
+    return _transport("SATUDATA_API", 30)
 
 
 def default_license_id() -> str:
     """Licence of a dataset whose catalog entry names none (Indonesian portals use cc-by)."""
-    return os.environ.get("SATUDATA_CKAN_LICENSE_ID", "cc-by")
+    return _text("SATUDATA_CKAN_LICENSE_ID", "cc-by")
 
 
 def retry_delay_seconds() -> float:
     """First retry delay of every task; later retries back off exponentially."""
-    return float(os.environ.get("SATUDATA_RETRY_DELAY_SECONDS", "120"))
+    return _number("SATUDATA_RETRY_DELAY_SECONDS", 120)
 
 
 def airflow_home() -> Path:
@@ -111,18 +152,3 @@ def airflow_environment() -> dict[str, str]:
 def landing_dir() -> Path:
     """Where agencies drop their file exports (CSV, XLSX), one file per period."""
     return _path("SATUDATA_LANDING_DIR", data_dir() / "landing")
-
-
-def api_timeout_seconds() -> float:
-    """Connect/read timeout of each agency API request."""
-    return float(os.environ.get("SATUDATA_API_TIMEOUT_SECONDS", "30"))
-
-
-def api_retries() -> int:
-    """Retries of an agency API request after a connection error, timeout, 429 or 5xx."""
-    return int(os.environ.get("SATUDATA_API_RETRIES", "5"))
-
-
-def api_backoff_seconds() -> float:
-    """First backoff of an agency API retry; doubles each time, plus jitter."""
-    return float(os.environ.get("SATUDATA_API_BACKOFF_SECONDS", "1"))

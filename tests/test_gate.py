@@ -187,6 +187,6 @@ def test_published_files_are_those_of_the_pandas_path(tmp_path, data_dir, suppre
     assert Path(outputs["parquet"]).read_bytes() == expected.read_bytes()
     csv_text = neutralise_formulas(history).to_csv(index=False, lineterminator="\n")
     assert Path(outputs["csv"]).read_text(encoding="utf-8") == csv_text
-    assert (outputs["rows"], outputs["period_rows"], outputs["first_period"]) == ("6", "3", "2026-09")
+    assert (outputs["rows"], outputs["period_rows"], outputs["first_period"]) == (6, 3, "2026-09")
     assert read_parquet(Path(outputs["curated"])).equals(read_parquet(Path(gate["publishable"])))
     assert str(read_parquet(Path(outputs["parquet"]))["jumlah_izin_terbit"].dtype) == "Int64"

@@ -127,15 +127,15 @@ def _staged_rows(run: RunContext, path: Path, client: object | None, progress: b
             client.dispose()
 
 
-def transformed_rows(run: RunContext, path: Path, progress: bool, err: TextIO) -> pd.DataFrame:
-    """The published table the DAG's extract and transform steps would make of ``path``."""
+def transformed_rows(run: RunContext, path: Path, period: Period | None, progress: bool, err: TextIO) -> pd.DataFrame:
+    """The published table the DAG's extract and transform steps would make of ``path`` (``period``: as given)."""
     import pyarrow.parquet as pq
 
     from satudata import steps
     from transforms.tables import SchemaMismatch, read_parquet
 
     entry = run.entry
-    staged = _staged_rows(run, path, source_client(entry, path, run.period), progress)
+    staged = _staged_rows(run, path, source_client(entry, path, period), progress)
     err.write(f"transform {entry.transform}: {pq.ParquetFile(staged).metadata.num_rows} source rows\n")
     try:
         return read_parquet(Path(steps.transform(run, staged)))
@@ -228,7 +228,7 @@ def _run(dataset_id: str, file: Path, period_key: str | None, previous: Path | N
     else:
         # Until the rows say otherwise, the run's files are named after today's period (in ``work`` only).
         placeholder = period or Period.containing(entry.schedule, datetime.now(UTC).date())
-        frame = transformed_rows(RunContext(entry, placeholder, RUN_ID, data_root=work), file, progress, err)
+        frame = transformed_rows(RunContext(entry, placeholder, RUN_ID, data_root=work), file, period, progress, err)
     note = ""
     if period is None:
         period = infer_period(entry, frame)

@@ -73,7 +73,7 @@ def to_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # the DataStore takes any number of records per call. The limits are in front of it: nginx's
 # client_max_body_size (1 MB by default, 140 MB in ckan-docker's proxy) and the ckan-base image's
 # uwsgi, which kills a request after UWSGI_HARAKIRI = 50 s. So a batch is bounded in bytes
-# (settings.datastore_request_mb) and in rows (settings.datastore_batch_rows: 20,000 rows take
+# (settings.datastore_load: request_mb) and in rows (batch_rows: 20,000 rows take
 # ~5-10 s as an insert on this project's devstack, far from 50 s and from the client timeout).
 def batch_rows(sample: list[dict[str, Any]], max_rows: int, max_bytes: float) -> int:
     """Rows per API call: at most ``max_rows``, and a body under ``max_bytes`` judged from a sample."""
@@ -246,9 +246,9 @@ def _load_by_api(client, resource_id: str, rows: pd.DataFrame, method: str) -> i
 
     if rows.empty:
         return 0
-    size = batch_rows(to_records(rows.iloc[:1000]), settings.datastore_batch_rows(),
-                      settings.datastore_request_mb() * 1024 * 1024)
-    workers = settings.datastore_parallel_requests()
+    load = settings.datastore_load()
+    size = batch_rows(to_records(rows.iloc[:1000]), load.batch_rows, load.request_mb * 1024 * 1024)
+    workers = load.parallel_requests
     calls = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datastore") as pool:
         pending: set = set()
