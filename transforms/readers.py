@@ -124,28 +124,36 @@ def _convert(value: Any, kind: str, number_format: str) -> Any:
             return str(int(value))
         return str(value)
     if kind in ("int64", "float64"):
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
-        if isinstance(value, int | float):
-            number = float(value)
-        elif number_format == "indonesian":
-            number = parse_id_number(value)
-        elif _PLAIN_NUMBER.match(value):
-            number = float(value)
-        else:
-            raise ValueError(f"{value!r} is not a number")
-        if kind == "int64":
-            if not number.is_integer():
-                raise ValueError(f"{value!r} is not a whole number")
-            return int(number)
-        return number
+        return _convert_number(value, kind, number_format)
     if kind == "date":
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        return parse_id_date(str(value))
+        return _convert_date(value)
     raise ValueError(f"unsupported field type {kind!r}")
+
+
+def _convert_number(value: Any, kind: str, number_format: str) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif number_format == "indonesian":
+        number = parse_id_number(value)
+    elif _PLAIN_NUMBER.match(value):
+        number = float(value)
+    else:
+        raise ValueError(f"{value!r} is not a number")
+    if kind == "int64":
+        if not number.is_integer():
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(number)
+    return number
+
+
+def _convert_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return parse_id_date(str(value))
 
 
 def typed_frame(
