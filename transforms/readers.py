@@ -15,15 +15,18 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pandas as pd
 
 
 class FieldSpec(Protocol):
-    name: str
-    type: str
-    required: bool
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
 
 
 class SourceParseError(ValueError):
@@ -190,10 +193,10 @@ def typed_frame(
                 raise SourceParseError(file, f"record lacks field(s) {missing}", row=number, column=missing[0])
         for f in fields:
             if header is None:
-                raw = row.get(f.name)
+                raw = cast(dict[str, Any], row).get(f.name)
             else:
                 i = index[f.name]
-                raw = row[i] if i < len(row) else None
+                raw = cast(Sequence[Any], row)[i] if i < len(row) else None
             try:
                 value = _convert(raw, f.type, number_format)
             except ValueError as exc:
@@ -236,7 +239,7 @@ def _read_csv_python(data: bytes, fields: Sequence[FieldSpec], file: str, number
 _ARROW_TYPES = {"string": "string", "int64": "int64", "float64": "float64", "date": "date32"}
 
 
-def arrow_schema(fields: Sequence[FieldSpec]):
+def arrow_schema(fields: Sequence[FieldSpec]) -> Any:
     """The Arrow schema of the declared source fields (how staged source rows are stored)."""
     import pyarrow as pa
 
