@@ -5,13 +5,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 
-.PHONY: demo test venv lint ckan-up ckan-down ckan-status clean
+.PHONY: demo test check venv lint ckan-up ckan-down ckan-status clean
 
 demo: venv
 	$(BIN)/python -m devstack.samples.demo
 
 test: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# Lint (with the complexity rule) and type-check (mypy strict on satudata and transforms).
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 venv: $(VENV)/.installed
 

@@ -288,7 +288,7 @@ class DatasetEntry(_Strict):
         return settings.expectations_dir() / f"{self.id}.json"
 
 
-def _location(loc: tuple, raw: object) -> str:
+def _location(loc: tuple[int | str, ...], raw: object) -> str:
     """The YAML path of an error; tags pydantic inserts for a union (``source.rest``) are left out."""
     out, node = "", raw
     for i, part in enumerate(loc):

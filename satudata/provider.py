@@ -1,7 +1,9 @@
 """Provider metadata: registers the ``ckan`` connection type with Airflow (UI form, test button)."""
 
+from typing import Any
 
-def get_provider_info() -> dict:
+
+def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "satudata-kaltim",
         "name": "Satu Data Kaltim",

@@ -180,7 +180,7 @@ def write_outputs(run: RunContext, gate: GateOutput) -> Written:
     }
     for kind in ("report_json", "report_html", "chart"):
         if kind in extra:
-            written[kind] = extra[kind]  # type: ignore[literal-required]
+            written[kind] = extra[kind]
     return written
 
 
@@ -223,7 +223,8 @@ def publish(run: RunContext, written: Written, portal: Any, write_dsn: str | Non
     }
     outcome = run_outcome(run.run_id, "published", _utc_iso(Path(written.get("report_json", ""))))
     extras = dataset_extras(entry, written["first_period"], written["last_period"])
-    publication = upload_resources(portal, entry, publish_files(dict(written)), extras, provenance,
+    files = publish_files({kind: path for kind, path in written.items() if isinstance(path, str)})
+    publication = upload_resources(portal, entry, files, extras, provenance,
                                    table_resource=Path(written["csv"]).name)
     if publication.table_to_load is not None:
         publication.result.datastore = sync_datastore(

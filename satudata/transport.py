@@ -70,7 +70,7 @@ class TimeoutSession(requests.Session):
         super().__init__()
         self.timeout = timeout
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         # ckanapi passes timeout=None explicitly, so setdefault alone would never apply ours.
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout
@@ -96,7 +96,7 @@ class _Retry(Retry):
         return None if seconds is None else min(seconds, self.retry_after_cap)
 
     def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
-                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
+                  error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> _Retry:
         if (error is not None and self._is_read_error(error) and url and self.not_repeatable is not None
                 and self.not_repeatable(url)):
             # The server may have acted on it: the caller must look before repeating.

@@ -60,4 +60,5 @@ def get_streaming(name: str) -> StreamingTransform | None:
 def get_transform(name: str) -> Callable[..., Any]:
     """The transform function registered under ``name``."""
     module, function = REGISTRY[name]
-    return getattr(import_module(module), function)
+    transform: Callable[..., Any] = getattr(import_module(module), function)
+    return transform

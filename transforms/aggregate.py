@@ -10,7 +10,7 @@ quantiles from the histogram with the arithmetic pandas and NumPy use on the who
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -110,7 +110,7 @@ def _exact_means(position: np.ndarray, values: np.ndarray, counts: np.ndarray, n
     return means
 
 
-def _linear_quantile(nth, n: np.ndarray, q: float) -> np.ndarray:
+def _linear_quantile(nth: Callable[[np.ndarray], np.ndarray], n: np.ndarray, q: float) -> np.ndarray:
     """NumPy's default quantile (linear interpolation between the two neighbouring order statistics)."""
     virtual = (np.maximum(n, 1) - 1) * q
     previous = np.floor(virtual)
@@ -120,4 +120,5 @@ def _linear_quantile(nth, n: np.ndarray, q: float) -> np.ndarray:
     a, b = nth(below), nth(above)
     diff = b - a
     # NumPy's _lerp: interpolate from the nearer end so that gamma = 1 gives b exactly.
-    return np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+    quantiles: np.ndarray = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+    return quantiles

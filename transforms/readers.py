@@ -15,15 +15,18 @@ import io
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import pandas as pd
 
 
 class FieldSpec(Protocol):
-    name: str
-    type: str
-    required: bool
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def required(self) -> bool: ...
 
 
 class SourceParseError(ValueError):
@@ -124,28 +127,36 @@ def _convert(value: Any, kind: str, number_format: str) -> Any:
             return str(int(value))
         return str(value)
     if kind in ("int64", "float64"):
-        if isinstance(value, bool):
-            raise ValueError(f"{value!r} is not a number")
-        if isinstance(value, int | float):
-            number = float(value)
-        elif number_format == "indonesian":
-            number = parse_id_number(value)
-        elif _PLAIN_NUMBER.match(value):
-            number = float(value)
-        else:
-            raise ValueError(f"{value!r} is not a number")
-        if kind == "int64":
-            if not number.is_integer():
-                raise ValueError(f"{value!r} is not a whole number")
-            return int(number)
-        return number
+        return _convert_number(value, kind, number_format)
     if kind == "date":
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        return parse_id_date(str(value))
+        return _convert_date(value)
     raise ValueError(f"unsupported field type {kind!r}")
+
+
+def _convert_number(value: Any, kind: str, number_format: str) -> int | float:
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, int | float):
+        number = float(value)
+    elif number_format == "indonesian":
+        number = parse_id_number(value)
+    elif _PLAIN_NUMBER.match(value):
+        number = float(value)
+    else:
+        raise ValueError(f"{value!r} is not a number")
+    if kind == "int64":
+        if not number.is_integer():
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(number)
+    return number
+
+
+def _convert_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return parse_id_date(str(value))
 
 
 def typed_frame(
@@ -182,10 +193,10 @@ def typed_frame(
                 raise SourceParseError(file, f"record lacks field(s) {missing}", row=number, column=missing[0])
         for f in fields:
             if header is None:
-                raw = row.get(f.name)
+                raw = cast(dict[str, Any], row).get(f.name)
             else:
                 i = index[f.name]
-                raw = row[i] if i < len(row) else None
+                raw = cast(Sequence[Any], row)[i] if i < len(row) else None
             try:
                 value = _convert(raw, f.type, number_format)
             except ValueError as exc:
@@ -228,7 +239,7 @@ def _read_csv_python(data: bytes, fields: Sequence[FieldSpec], file: str, number
 _ARROW_TYPES = {"string": "string", "int64": "int64", "float64": "float64", "date": "date32"}
 
 
-def arrow_schema(fields: Sequence[FieldSpec]):
+def arrow_schema(fields: Sequence[FieldSpec]) -> Any:
     """The Arrow schema of the declared source fields (how staged source rows are stored)."""
     import pyarrow as pa
 

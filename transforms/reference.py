@@ -1,5 +1,12 @@
 """Reference codes: Kemendagri region codes of East Kalimantan (format PP.KK)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 KODE_PROVINSI = "64"
 NAMA_PROVINSI = "Kalimantan Timur"
 
@@ -30,7 +37,7 @@ SKM_UNIT_LAYANAN: dict[str, tuple[str, int]] = {
 }
 
 
-def with_region_names(frame):
+def with_region_names(frame: pd.DataFrame) -> pd.DataFrame:
     """Add the province code and name, and the regency name of ``kode_kabupaten_kota``.
 
     An unknown regency code gets no name, so the quality gate sees it instead of it being dropped.

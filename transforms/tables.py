@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -13,10 +13,14 @@ import pyarrow.parquet as pq
 
 
 class ColumnSpec(Protocol):
-    name: str
-    type: str
-    description: str
-    unit: str | None
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def description(self) -> str: ...
+    @property
+    def unit(self) -> str | None: ...
 
 
 class SchemaMismatch(ValueError):
@@ -104,7 +108,8 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
     return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
 
 
-def to_arrow(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec], table_meta: dict | None = None) -> pa.Table:
+def to_arrow(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec],
+             table_meta: dict[str, Any] | None = None) -> pa.Table:
     """``frame`` with the declared types; a table keeps the pandas metadata of the file it was read from."""
     schema = arrow_schema(columns)
     if table_meta:
@@ -121,7 +126,7 @@ def to_arrow(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec], tabl
 
 
 def write_parquet(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec], path: Path,
-                  table_meta: dict | None = None) -> Path:
+                  table_meta: dict[str, Any] | None = None) -> Path:
     """Write ``frame`` (pandas or Arrow) as Parquet with the declared types and column descriptions."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
@@ -132,7 +137,8 @@ def write_parquet(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec],
 
 def has_schema(path: Path, columns: Sequence[ColumnSpec]) -> bool:
     """True when the Parquet file at ``path`` holds exactly the declared columns, types and descriptions."""
-    return pq.read_schema(path).remove_metadata().equals(arrow_schema(columns), check_metadata=True)
+    same: bool = pq.read_schema(path).remove_metadata().equals(arrow_schema(columns), check_metadata=True)
+    return same
 
 
 def read_table(path: Path, columns: Sequence[ColumnSpec]) -> pa.Table:
@@ -172,7 +178,7 @@ def read_parquet(path: Path) -> pd.DataFrame:
     return to_frame(pq.read_table(path))
 
 
-def _nullable_types(arrow_type: pa.DataType):
+def _nullable_types(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype | None:
     if arrow_type == pa.int64():
         return pd.Int64Dtype()
     if arrow_type == pa.string():

@@ -22,7 +22,7 @@ from typing import TextIO
 import pandas as pd
 
 from satudata import settings
-from satudata.catalog import CatalogError, DatasetEntry, get_entry
+from satudata.catalog import CatalogError, Column, DatasetEntry, get_entry
 from satudata.gate.report import QualityReport
 from satudata.periods import Period, PeriodKeyError
 from satudata.run import RunContext
@@ -75,9 +75,7 @@ def read_table(path: Path, types: dict[str, str], required: bool, progress: bool
         raise InputError(str(exc)) from None
 
 
-def _column(name: str, kind: str) -> object:
-    from satudata.catalog import Column
-
+def _column(name: str, kind: str) -> Column:
     return Column(name=name, type=kind, description=name)  # type: ignore[arg-type]
 
 
@@ -108,7 +106,7 @@ def _staged_rows(run: RunContext, path: Path, client: object | None, progress: b
         # A CSV extract of an SQL source: its declared fields, typed, staged as the reader would.
         from transforms.tables import write_parquet
 
-        types = {f.name: f.type for f in run.entry.source.fields}
+        types: dict[str, str] = {f.name: f.type for f in run.entry.source.fields}
         frame = read_table(path, types, required=True, progress=progress)
         staged = run.period_dir("staging") / "source-rows.parquet"
         return str(write_parquet(frame, [_column(n, t) for n, t in types.items()], staged))

@@ -126,6 +126,7 @@ def iter_pages(api: ApiClient, endpoint: str, params: dict[str, Any], pagination
 
 def _stage_pages(run: RunContext, api: ApiClient, archive: RawArchive, staged: SourceRowsWriter) -> None:
     source = run.entry.source
+    assert source.kind == "rest"
     params = {source.interval_params.start: run.period.start.isoformat(),
               source.interval_params.end: run.period.end.isoformat()}
     for page in iter_pages(api, source.endpoint, params, source.pagination, source.records_key):

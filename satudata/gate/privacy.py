@@ -201,7 +201,8 @@ def _luhn9_ok(numbers: np.ndarray) -> np.ndarray:
         if position % 2 == 1:
             digit = np.where(digit > 4, digit * 2 - 9, digit * 2)
         total += digit
-    return total % 10 == 0
+    ok: np.ndarray = total % 10 == 0
+    return ok
 
 
 def _npwp_numbers(digits: pd.Series, lost_zero: bool) -> np.ndarray:
@@ -266,7 +267,9 @@ def _candidate_counts(values: pd.Series) -> Iterable[tuple[str, int]]:
         counted = pc.value_counts(cells.filter(pc.match_substring_regex(cells, _CANDIDATE_RE2)))
         return zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True)
     text = values.dropna().astype("string")
-    return text[text.str.contains(_CANDIDATE, regex=True).fillna(False)].value_counts().items()
+    candidates = text[text.str.contains(_CANDIDATE, regex=True).fillna(False)]
+    counts: Iterable[tuple[str, int]] = candidates.value_counts().items()
+    return counts
 
 
 def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
@@ -280,7 +283,8 @@ def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
 
 def _is_dates(values: pd.Series) -> bool:
     """True for a column of date objects (how a declared date reads from Parquet): never personal data."""
-    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date"
+    dates: bool = values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date"
+    return dates
 
 
 def scan_frame(frame: pd.DataFrame, allow: Iterable[Any] = ()) -> PrivacyScan:

@@ -11,11 +11,15 @@ import logging
 import math
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from satudata.gate.report import ExpectationOutcome, QualityReport
+
+if TYPE_CHECKING:
+    from great_expectations import ExpectationSuite
+    from great_expectations.data_context.data_context.ephemeral_data_context import EphemeralDataContext
 
 log = logging.getLogger(__name__)
 
@@ -39,17 +43,19 @@ def _shorten(value: Any, limit: int = 120) -> Any:
 
 def _columns_of(kwargs: dict[str, Any]) -> str | None:
     if kwargs.get("column"):
-        return kwargs["column"]
+        column: str = kwargs["column"]
+        return column
     if kwargs.get("column_A"):
         return f"{kwargs['column_A']} + {kwargs['column_B']}"
     return None
 
 
-def load_suite_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))
+def load_suite_json(path: Path) -> dict[str, Any]:
+    suite_json: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return suite_json
 
 
-def volume_parameters(suite_json: dict, previous: pd.DataFrame | None) -> dict[str, Any]:
+def volume_parameters(suite_json: dict[str, Any], previous: pd.DataFrame | None) -> dict[str, Any]:
     """Suite parameters bounding this period's rows and column sum by the previous period's.
 
     GX has no expectation that compares two batches, so the comparison is made here: the suite's
@@ -64,7 +70,7 @@ def volume_parameters(suite_json: dict, previous: pd.DataFrame | None) -> dict[s
     column = spec.get("column")
     rows = len(previous) if previous is not None and len(previous) else None
     total = None
-    if rows is not None and column in previous.columns:
+    if rows is not None and previous is not None and column in previous.columns:
         total = float(pd.to_numeric(previous[column], errors="coerce").sum())
     params: dict[str, Any] = {"volume_previous_rows": rows, "volume_previous_sum": total}
     for severity in ("critical", "warning"):
@@ -75,7 +81,7 @@ def volume_parameters(suite_json: dict, previous: pd.DataFrame | None) -> dict[s
     return params
 
 
-def _context():
+def _context() -> EphemeralDataContext:
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -84,7 +90,7 @@ def _context():
     return context
 
 
-def build_suite(suite_json: dict):
+def build_suite(suite_json: dict[str, Any]) -> ExpectationSuite:
     """The GX suite of ``suite_json``; refuses a suite in which GX dropped an expectation."""
     import great_expectations as gx
 
@@ -142,6 +148,7 @@ def validate_frame(
     outcomes = []
     for r in result.results:
         cfg = r.expectation_config
+        assert cfg is not None  # GX sets it on every result of a suite run
         meta = cfg.meta or {}
         res = r.result or {}
         outcomes.append(

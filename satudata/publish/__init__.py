@@ -6,6 +6,15 @@ the table; ``metadata`` and ``chart`` derive the dataset's metadata and its char
 catalog. Every function takes the CKAN client it uses; none imports Airflow.
 """
 
+from typing import Any, Protocol
+
+
+class CkanClient(Protocol):
+    """What the publishing functions need of a CKAN client: ckanapi's ``call_action``."""
+
+    def call_action(self, action: str, data_dict: dict[str, Any] | None = None, /, *,
+                    files: dict[str, Any] | None = None) -> Any: ...
+
 
 class PublishError(RuntimeError):
     """The portal refused what the pipeline sent; retrying the same request will not help."""

@@ -25,7 +25,7 @@ from ckanapi import CKANAPIError, NotAuthorized, NotFound, ValidationError
 
 from satudata.catalog import DatasetEntry
 from satudata.extract.archive import sha256_of
-from satudata.publish import PublishError, ResourceTooLarge
+from satudata.publish import CkanClient, PublishError, ResourceTooLarge
 from satudata.publish.metadata import license_id
 
 log = logging.getLogger(__name__)
@@ -95,8 +95,9 @@ def _refused(action: str, exc: ValidationError, subject: str) -> PublishError:
     return PublishError(f"{action} for {subject} refused by the portal (HTTP 409): {errors}")
 
 
-def create_once(client, action: str, data: dict[str, Any], find: Callable[[], dict | None],
-                files: Callable[[], dict] | None = None) -> tuple[dict, bool]:
+def create_once(client: CkanClient, action: str, data: dict[str, Any],
+                find: Callable[[], dict[str, Any] | None],
+                files: Callable[[], dict[str, Any]] | None = None) -> tuple[dict[str, Any], bool]:
     """Call a create action; when its answer is lost, look for the object before repeating.
 
     Returns (object, created). ``find`` returns the object if it exists.
@@ -119,13 +120,14 @@ def create_once(client, action: str, data: dict[str, Any], find: Callable[[], di
     raise AssertionError("unreachable")
 
 
-def ensure_organization(client, entry: DatasetEntry) -> dict:
+def ensure_organization(client: CkanClient, entry: DatasetEntry) -> dict[str, Any]:
     """The producing agency's organization, created when missing."""
     org = entry.ckan.organization
 
-    def find() -> dict | None:
+    def find() -> dict[str, Any] | None:
         try:
-            return client.call_action("organization_show", {"id": org.name})
+            shown: dict[str, Any] = client.call_action("organization_show", {"id": org.name})
+            return shown
         except NotFound:
             return None
 
@@ -137,7 +139,8 @@ def ensure_organization(client, entry: DatasetEntry) -> dict:
         created, _ = create_once(client, "organization_create", data, find)
     except ValidationError:
         # Created by an earlier attempt whose answer was lost: use it.
-        return client.call_action("organization_show", {"id": org.name})
+        existing: dict[str, Any] = client.call_action("organization_show", {"id": org.name})
+        return existing
     log.info("created organization %s", org.name)
     return created
 
@@ -175,19 +178,20 @@ def _differs(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return False
 
 
-def _extras_of(package: dict) -> dict[str, str]:
+def _extras_of(package: dict[str, Any]) -> dict[str, str]:
     return {e["key"]: e["value"] for e in package.get("extras", [])}
 
 
-def find_dataset(client, name: str) -> dict | None:
+def find_dataset(client: CkanClient, name: str) -> dict[str, Any] | None:
     try:
-        return client.call_action("package_show", {"id": name})
+        package: dict[str, Any] = client.call_action("package_show", {"id": name})
+        return package
     except NotFound:
         return None
 
 
-def ensure_dataset(client, entry: DatasetEntry, org_id: str, extras: dict[str, str],
-                   current: dict | None) -> tuple[dict, bool]:
+def ensure_dataset(client: CkanClient, entry: DatasetEntry, org_id: str, extras: dict[str, str],
+                   current: dict[str, Any] | None) -> tuple[dict[str, Any], bool]:
     """The dataset ``current`` (as just read), restored or created private when needed; (package, created)."""
     name = entry.ckan.name
     if current is not None and current.get("state") != "deleted":
@@ -207,12 +211,13 @@ def ensure_dataset(client, entry: DatasetEntry, org_id: str, extras: dict[str, s
     return created, True
 
 
-def _find_resource(client, package_id: str, name: str) -> dict | None:
+def _find_resource(client: CkanClient, package_id: str, name: str) -> dict[str, Any] | None:
     package = client.call_action("package_show", {"id": package_id})
     return next((r for r in package.get("resources", []) if r.get("name") == name), None)
 
 
-def _drop_duplicates(client, package: dict, name: str, digest: str) -> list[dict]:
+def _drop_duplicates(client: CkanClient, package: dict[str, Any], name: str,
+                     digest: str) -> list[dict[str, Any]]:
     """Resources named ``name``; if a crash ever left several, keep one and delete the rest."""
     same = [r for r in package.get("resources", []) if r.get("name") == name]
     if len(same) <= 1:
@@ -225,7 +230,7 @@ def _drop_duplicates(client, package: dict, name: str, digest: str) -> list[dict
     return [keep]
 
 
-def upsert_resource(client, package: dict, item: PublishFile, provenance: dict[str, str],
+def upsert_resource(client: CkanClient, package: dict[str, Any], item: PublishFile, provenance: dict[str, str],
                     max_bytes: int | None = None) -> dict[str, Any]:
     """Create or update the resource named ``item.name``; skip the upload when the hash matches."""
     digest = f"sha256:{sha256_of(item.path)}"
@@ -250,7 +255,7 @@ def upsert_resource(client, package: dict, item: PublishFile, provenance: dict[s
             "extra max_resource_size_mb), or publish the file elsewhere and link it as a URL resource."
         )
 
-    def upload() -> dict:
+    def upload() -> dict[str, Any]:
         return {"upload": (item.path.name, item.path.open("rb"))}
 
     try:
@@ -285,8 +290,8 @@ def version_of(resource_hashes: dict[str, str]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def commit_dataset(client, entry: DatasetEntry, package: dict, extras: dict[str, str],
-                   outcome: dict[str, str], resources_changed: bool) -> tuple[dict, bool]:
+def commit_dataset(client: CkanClient, entry: DatasetEntry, package: dict[str, Any], extras: dict[str, str],
+                   outcome: dict[str, str], resources_changed: bool) -> tuple[dict[str, Any], bool]:
     """Last step: metadata, version and outcome in one patch, which also makes the dataset public.
 
     A re-run that changed nothing leaves the dataset untouched (its metadata_modified too).
@@ -305,7 +310,7 @@ def commit_dataset(client, entry: DatasetEntry, package: dict, extras: dict[str,
     return patched, True
 
 
-def record_outcome(client, entry: DatasetEntry, outcome: dict[str, str]) -> bool:
+def record_outcome(client: CkanClient, entry: DatasetEntry, outcome: dict[str, str]) -> bool:
     """Show a run's outcome in the dataset's extras, touching neither data nor resources.
 
     Returns False when the dataset is not on the portal yet (nothing public to annotate).
@@ -322,7 +327,7 @@ def record_outcome(client, entry: DatasetEntry, outcome: dict[str, str]) -> bool
     return True
 
 
-def _unfinished_version(package: dict, files: list[PublishFile]) -> bool:
+def _unfinished_version(package: dict[str, Any], files: list[PublishFile]) -> bool:
     """True when the portal's resources are not the complete version ``satudata_versi`` names."""
     committed = _extras_of(package).get(VERSION_KEY)
     if not committed:
@@ -350,7 +355,8 @@ class Publication:
     table_to_load: dict[str, Any] | None = None
 
 
-def _ensure_package(portal: Portal, entry: DatasetEntry, dataset_extras: dict[str, str]) -> tuple[dict, bool]:
+def _ensure_package(portal: Portal, entry: DatasetEntry,
+                    dataset_extras: dict[str, str]) -> tuple[dict[str, Any], bool]:
     # One read answers an unchanged re-run: the dataset, its organization and its resources' hashes.
     current = find_dataset(portal.client, entry.ckan.name)
     org = (current or {}).get("organization") or {}

@@ -17,12 +17,16 @@ import csv
 import io
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from satudata.catalog import DatasetEntry
-from satudata.publish import DataStoreLoadError
+from satudata.publish import CkanClient, DataStoreLoadError
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import cursor
+    from psycopg2.sql import Composed
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +88,7 @@ def batch_rows(sample: list[dict[str, Any]], max_rows: int, max_bytes: float) ->
     return max(1, min(max_rows, int(max_bytes * 0.8 / per_row)))
 
 
-def _has_table(client, resource_id: str) -> bool:
+def _has_table(client: CkanClient, resource_id: str) -> bool:
     from ckanapi import NotFound
 
     try:
@@ -94,7 +98,7 @@ def _has_table(client, resource_id: str) -> bool:
         return False
 
 
-def _delete_stale(client, resource_id: str, entry: DatasetEntry, period_filters: dict[str, Any],
+def _delete_stale(client: CkanClient, resource_id: str, entry: DatasetEntry, period_filters: dict[str, Any],
                   frame: pd.DataFrame) -> int:
     """Delete the period's rows that the new version no longer has (upsert alone keeps them)."""
     key = list(entry.table.primary_key)
@@ -110,7 +114,7 @@ def _delete_stale(client, resource_id: str, entry: DatasetEntry, period_filters:
     return len(stale)
 
 
-def ensure_datatables_view(client, resource: dict) -> bool:
+def ensure_datatables_view(client: CkanClient, resource: dict[str, Any]) -> bool:
     """Give the resource its table preview; CKAN adds none when the table comes after the upload."""
     views = client.call_action("resource_view_list", {"id": resource["id"]})
     if any(v.get("view_type") == "datatables_view" for v in views):
@@ -131,7 +135,7 @@ def _copy_text(frame: pd.DataFrame, columns: list[str]) -> io.StringIO:
     return buf
 
 
-def _full_text_sql(cur, table: str, columns: list[str]):
+def _full_text_sql(cur: cursor, table: str, columns: list[str]) -> Composed | None:
     """SQL computing ``_full_text`` exactly as CKAN's ``zfulltext`` trigger does, or None if it cannot.
 
     The trigger joins, in table order, the JSON text of every column not starting with ``_``
@@ -151,7 +155,7 @@ def _full_text_sql(cur, table: str, columns: list[str]):
     return sql.SQL("CASE WHEN num_nonnulls({}) > 0 THEN to_tsvector(concat_ws(' ', {})) END").format(present, values)
 
 
-def _full_text_indexes(cur, table: str) -> list[tuple[str, str]]:
+def _full_text_indexes(cur: cursor, table: str) -> list[tuple[str, str]]:
     """(name, definition) of the table's indexes on ``_full_text``; none unless this role owns the table."""
     from psycopg2 import sql
 
@@ -161,7 +165,8 @@ def _full_text_indexes(cur, table: str) -> list[tuple[str, str]]:
                 "WHERE i.indrelid = %s::regclass AND a.attname = '_full_text' "
                 "AND pg_has_role(t.relowner, 'USAGE')",
                 [sql.Identifier(table).as_string(cur)])
-    return cur.fetchall()
+    indexes: list[tuple[str, str]] = cur.fetchall()
+    return indexes
 
 
 def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.DataFrame,
@@ -220,7 +225,8 @@ def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.D
     return deleted
 
 
-def _upsert_batch(client, resource_id: str, method: str, records: list[dict[str, Any]], first_row: int) -> None:
+def _upsert_batch(client: CkanClient, resource_id: str, method: str, records: list[dict[str, Any]],
+                  first_row: int) -> None:
     """One datastore_upsert call; an insert repeated after a lost answer is redone as upsert."""
     from ckanapi import ValidationError
 
@@ -238,9 +244,9 @@ def _upsert_batch(client, resource_id: str, method: str, records: list[dict[str,
                                  f"{resource_id} refused by the portal (HTTP 409): {exc}") from exc
 
 
-def _load_by_api(client, resource_id: str, rows: pd.DataFrame, method: str) -> int:
+def _load_by_api(client: CkanClient, resource_id: str, rows: pd.DataFrame, method: str) -> int:
     """Send the rows in batches sized to the request limit, a bounded number in flight; returns calls made."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
     from satudata import settings
 
@@ -251,7 +257,7 @@ def _load_by_api(client, resource_id: str, rows: pd.DataFrame, method: str) -> i
     workers = load.parallel_requests
     calls = 0
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="datastore") as pool:
-        pending: set = set()
+        pending: set[Future[None]] = set()
         try:
             for start in range(0, len(rows), size):
                 # Convert the next batch while the portal works on those in flight.
@@ -274,7 +280,7 @@ def _load_by_api(client, resource_id: str, rows: pd.DataFrame, method: str) -> i
     return calls
 
 
-def sync_datastore(client, resource: dict, entry: DatasetEntry, period_rows: pd.DataFrame,
+def sync_datastore(client: CkanClient, resource: dict[str, Any], entry: DatasetEntry, period_rows: pd.DataFrame,
                    history: pd.DataFrame, period_filters: dict[str, Any] | None,
                    write_dsn: str | None = None) -> dict[str, Any]:
     """Create the table when missing (and load the full history), else upsert the period's rows.
