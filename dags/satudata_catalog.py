@@ -49,7 +49,12 @@ def dataset_asset(entry: DatasetEntry) -> Asset:
 
 
 def build_dag(entry: DatasetEntry):
-    """The DAG of one catalog dataset."""
+    """The DAG of one catalog dataset.
+
+    Long on purpose: the tasks are TaskFlow functions defined in the DAG function, as Airflow's
+    own tutorials write them, so each closes over the entry parsed with this file; every task
+    body is one call into ``satudata.steps``.
+    """
     dataset_id = entry.id
     asset = dataset_asset(entry)
 

@@ -87,7 +87,7 @@ class CkanHook(BaseHook):
 
     def get_portal(self) -> Any:
         """The portal as the publishing stage takes it: client, URL and largest accepted upload."""
-        from satudata.publish.ckan import Portal
+        from satudata.publish.release import Portal
 
         return Portal(self.client, self.portal_url, self.max_resource_bytes)
 

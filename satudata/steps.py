@@ -206,9 +206,9 @@ def publish(run: RunContext, written: Written, portal: Any, write_dsn: str | Non
     ``portal`` is a ``satudata.publish.ckan.Portal``; with ``write_dsn`` (the DataStore's write
     database) the table loads by COPY, else through the API.
     """
-    from satudata.publish.ckan import commit, mark_table_loaded, run_outcome, upload_resources
     from satudata.publish.datastore import sync_datastore
     from satudata.publish.metadata import dataset_extras
+    from satudata.publish.release import commit, mark_table_loaded, run_outcome, upload_resources
     from satudata.publish.resources import publish_files
     from transforms.tables import read_parquet
 
@@ -246,7 +246,7 @@ def record_failure(run: RunContext, portal: Any, blocked_report: str | None = No
     ``blocked_report`` is the gate's report when the gate blocked the run (status ``blocked``);
     without it the run failed for another reason (status ``failed``).
     """
-    from satudata.publish.ckan import record_outcome, run_outcome
+    from satudata.publish.release import record_outcome, run_outcome
 
     if blocked_report:
         outcome = run_outcome(run.run_id, "blocked", _utc_iso(Path(blocked_report)))

@@ -25,7 +25,7 @@ import pytest
 
 from satudata.__main__ import main
 from satudata.catalog import get_entry
-from satudata.publish.ckan import OUTCOME_KEYS
+from satudata.publish.release import OUTCOME_KEYS
 from tests.conftest import REPO, sqlite_conn
 
 DATASET = "dpmptsp_izin_terbit_bulanan"

@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from satudata.catalog import get_entry
-from satudata.publish.ckan import OUTCOME_KEYS
+from satudata.publish.release import OUTCOME_KEYS
 from tests.conftest import REPO, sqlite_conn
 
 pytestmark = pytest.mark.integration
@@ -139,7 +139,7 @@ def test_dataset_metadata_has_satu_data_and_dcat_fields(zone):
     assert pkg["maintainer"] == entry.ckan.maintainer and not pkg["private"]
     assert sorted(t["name"] for t in pkg["tags"]) == sorted(entry.ckan.tags)
     # The version marker names exactly the resources' current hashes.
-    from satudata.publish.ckan import version_of
+    from satudata.publish.release import version_of
 
     assert extras["satudata_versi"] == version_of({r["name"]: r["hash"] for r in pkg["resources"]})
 

@@ -122,7 +122,7 @@ def portal_state(env, name: str) -> tuple[dict, dict[str, str]]:
 
 
 def assert_wholly(env, name: str, version: dict[str, str], rows: int) -> None:
-    from satudata.publish.ckan import version_of
+    from satudata.publish.release import version_of
 
     pkg, hashes = portal_state(env, name)
     assert hashes == version
@@ -309,7 +309,7 @@ def test_at_least_twenty_faults_were_injected():
 
 
 def test_validation_error_is_reported_with_ckans_message(env):
-    from satudata.publish.ckan import PublishError
+    from satudata.publish import PublishError
 
     entry = variant("uji-tag-tidak-sah", tags=["izin terbit!"])
     purge(env, entry.ckan.name)

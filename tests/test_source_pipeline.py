@@ -18,7 +18,7 @@ import requests
 
 from devstack.samples import agencies as sample_agencies
 from satudata.catalog import get_entry
-from satudata.publish.ckan import OUTCOME_KEYS
+from satudata.publish.release import OUTCOME_KEYS
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration

@@ -63,7 +63,8 @@ class Progress:
 
 def read_table(path: Path, types: dict[str, str], required: bool, progress: bool) -> pd.DataFrame:
     """A table CSV (the project's own format) with the columns ``types``, conformed to those types."""
-    from transforms.readers import SourceParseError, read_table_csv
+    from transforms.readers import SourceParseError
+    from transforms.table_csv import read_table_csv
     from transforms.tables import SchemaMismatch, conform
 
     data = path.read_bytes()

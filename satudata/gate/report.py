@@ -121,15 +121,14 @@ def _result_cell(success: bool, severity: str) -> str:
     return f'<td class="{"bad" if severity == "critical" else "warn"}">gagal</td>'
 
 
-def render_html(report: QualityReport) -> str:
-    """The report as one HTML page with inline styles and no external resources."""
+def _status_html(report: QualityReport) -> str:
+    """The verdict badge, and why a blocked period is blocked (in the suite's words, not type names)."""
     if report.publishable:
         status = '<span class="badge ok">LAYAK TERBIT</span>'
         if report.warnings:
             status += f' <span class="badge warn">{report.warnings} peringatan</span>'
     else:
         status = '<span class="badge bad">DIBLOKIR: tidak dipublikasikan</span>'
-    # Why it is blocked, in the words of the suite's notes rather than expectation type names.
     reasons = "".join(
         f"<li>{_e(o.note or o.type)}{f' ({_e(o.column)})' if o.column else ''}: "
         f"{'' if o.unexpected_count is None else f'{o.unexpected_count} baris tidak sesuai'}</li>"
@@ -139,6 +138,10 @@ def render_html(report: QualityReport) -> str:
         f"{_e(_KIND.get(f['kind'], f['kind']))}</li>"
         for f in report.privacy.get("findings", []) if not f["allowed"]
     )
+    return f"<p>{status}</p>\n" + (f"<ul>{reasons}</ul>" if reasons else "")
+
+
+def _expectation_rows(report: QualityReport) -> str:
     rows = []
     for o in report.expectations:
         detail = ""
@@ -153,31 +156,39 @@ def render_html(report: QualityReport) -> str:
             f"<td>{'' if o.unexpected_count is None else o.unexpected_count}</td>"
             f"<td>{detail}</td></tr>"
         )
-    privacy = report.privacy
+    return "".join(rows)
+
+
+def _privacy_html(privacy: dict[str, Any]) -> str:
     findings = privacy.get("findings", [])
-    if findings:
-        finding_rows = "".join(
-            f"<tr><td>{_e(f['column'])}</td><td>{_e(_KIND.get(f['kind'], f['kind']))}</td><td>{f['cells']}</td>"
-            + (f'<td class="ok">diizinkan: {_e(f["reason"])}</td>' if f["allowed"] else '<td class=bad>memblokir</td>')
-            + "</tr>"
-            for f in findings
-        )
-        privacy_html = (
-            "<table><tr><th>Kolom</th><th>Jenis data pribadi</th><th>Jumlah sel</th><th>Status</th></tr>"
-            f"{finding_rows}</table><p class=muted>Nilainya tidak pernah ditampilkan.</p>"
-        )
-    else:
-        privacy_html = (
+    if not findings:
+        return (
             f'<p class="ok badge">Tidak ditemukan</p> <span class=muted>'
             f"{len(privacy.get('columns_scanned', []))} kolom diperiksa: NIK, No. KK, NIP, NPWP, "
             "nomor telepon seluler, alamat e-mail.</span>"
         )
-    supp = report.suppression
-    if supp.get("applied"):
-        cells = ", ".join(f"{_e(k)}: {v}" for k, v in supp.get("cells_suppressed", {}).items())
-        suppression_html = f"<p>{_e(supp['note'])}</p><p>Baris disamarkan: {supp['rows_suppressed']} ({cells}).</p>"
-    else:
-        suppression_html = "<p class=muted>Tidak diterapkan untuk dataset ini.</p>"
+    finding_rows = "".join(
+        f"<tr><td>{_e(f['column'])}</td><td>{_e(_KIND.get(f['kind'], f['kind']))}</td><td>{f['cells']}</td>"
+        + (f'<td class="ok">diizinkan: {_e(f["reason"])}</td>' if f["allowed"] else '<td class=bad>memblokir</td>')
+        + "</tr>"
+        for f in findings
+    )
+    return (
+        "<table><tr><th>Kolom</th><th>Jenis data pribadi</th><th>Jumlah sel</th><th>Status</th></tr>"
+        f"{finding_rows}</table><p class=muted>Nilainya tidak pernah ditampilkan.</p>"
+    )
+
+
+def _suppression_html(supp: dict[str, Any]) -> str:
+    if not supp.get("applied"):
+        return "<p class=muted>Tidak diterapkan untuk dataset ini.</p>"
+    cells = ", ".join(f"{_e(k)}: {v}" for k, v in supp.get("cells_suppressed", {}).items())
+    return f"<p>{_e(supp['note'])}</p><p>Baris disamarkan: {supp['rows_suppressed']} ({cells}).</p>"
+
+
+def render_html(report: QualityReport) -> str:
+    """The report as one HTML page with inline styles and no external resources."""
+    privacy, supp = report.privacy, report.suppression
     failed = sum(1 for o in report.expectations if not o.success)
     params = ", ".join(f"{_e(k)}={_e(v)}" for k, v in sorted(report.parameters.items()) if v is not None)
     return f"""<!DOCTYPE html>
@@ -187,8 +198,7 @@ def render_html(report: QualityReport) -> str:
 <style>{_CSS}</style></head><body>
 <h1>{_e(report.title)}</h1>
 <p class="sub"><code>{_e(report.dataset_id)}</code>, periode {_e(report.period)}</p>
-<p>{status}</p>
-{f"<ul>{reasons}</ul>" if reasons else ""}
+{_status_html(report)}
 <h2>Ringkasan</h2>
 <dl>
 <dt>Jumlah baris</dt><dd>{report.rows}</dd>
@@ -205,11 +215,11 @@ def render_html(report: QualityReport) -> str:
 <table class=fixed><colgroup><col style="width:31%"><col style="width:21%"><col style="width:10%">
 <col style="width:7%"><col style="width:8%"><col style="width:23%"></colgroup>
 <tr><th>Pemeriksaan</th><th>Kolom</th><th>Tingkat</th><th>Hasil</th><th>Tidak sesuai</th><th>Keterangan</th></tr>
-{"".join(rows)}</table>
+{_expectation_rows(report)}</table>
 <h2>Pemindaian data pribadi</h2>
-{privacy_html}
+{_privacy_html(privacy)}
 <h2>Penyamaran sel kecil</h2>
-{suppression_html}
+{_suppression_html(supp)}
 <p class=muted>Parameter: {params}</p>
 </body></html>
 """

@@ -1,9 +1,10 @@
 """Publishing: the validated period's files to a CKAN portal, its table to the DataStore, its metadata.
 
-``resources`` writes the files beside the data and names every resource; ``ckan`` brings the
-dataset and its resources to that state (found by name, never duplicated); ``datastore`` loads
-the table; ``metadata`` and ``chart`` derive the dataset's metadata and its chart from the
-catalog. Every function takes the CKAN client it uses; none imports Airflow.
+``resources`` writes the files beside the data and names every resource; ``ckan`` finds or
+creates the organization, the dataset and each resource by name (never duplicated);
+``release`` brings the dataset to the written files and commits the version; ``datastore``
+loads the table; ``metadata`` and ``chart`` derive the dataset's metadata and its chart from
+the catalog. Every function takes the CKAN client it uses; none imports Airflow.
 """
 
 from typing import Any, Protocol
