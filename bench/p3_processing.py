@@ -45,9 +45,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import yaml
-from pipeline_clients import source_client
-
-from satudata.run import RunContext
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -222,9 +219,11 @@ def main() -> None:
         import great_expectations  # noqa: F401
         import matplotlib.pyplot  # noqa: F401
 
-        from satudata import steps
+        from satudata import settings, steps
         from satudata.catalog import get_entry
+        from satudata.extract.files import LandingFolder
         from satudata.periods import Period
+        from satudata.run import RunContext
 
         imports = time.perf_counter() - start
         entry = get_entry(DATASET)
@@ -237,7 +236,7 @@ def main() -> None:
         baseline_cpu = statistics.median(cpu for _, cpu in runs)
 
         stages = {
-            "extract": lambda: steps.extract(RunContext(entry, period, run_id), source_client(entry)),
+            "extract": lambda: steps.extract(RunContext(entry, period, run_id), LandingFolder(settings.landing_dir())),
             "transform": lambda raw: steps.transform(RunContext(entry, period, "t"), raw),
             "validate": lambda staged: steps.validate(RunContext(entry, period, run_id), staged),
             "write_outputs": lambda gate: steps.write_outputs(RunContext(entry, period, run_id), gate),

@@ -19,10 +19,6 @@ import time
 from datetime import date
 from pathlib import Path
 
-from pipeline_clients import datastore_write_dsn, portal, source_client
-
-from satudata.run import RunContext
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
 
 
@@ -39,10 +35,12 @@ def main() -> int:
     os.environ["AIRFLOW_CONN_DPMPTSP_PERIZINAN"] = json.dumps({"conn_type": "sqlite", "host": str(source)})
 
     from ckan_hook import CkanHook
+    from pipeline_clients import datastore_write_dsn, portal, source_client
 
     from satudata import steps
     from satudata.catalog import get_entry
     from satudata.periods import Period
+    from satudata.run import RunContext
 
     entry = get_entry("dpmptsp_izin_terbit_bulanan")
     entry = entry.model_copy(update={"ckan": entry.ckan.model_copy(update={"name": "bench-izin-terbit"})})

@@ -141,7 +141,7 @@ def test_krejcie_morgan_table(population, sample):
 
 
 def test_transforms_refuse_frames_without_their_columns():
-    with pytest.raises(KeyError, match="Lama Proses"):
+    with pytest.raises(KeyError, match="Tanggal Terbit|Lama Proses"):
         dokumen_dukcapil_bulanan(pd.DataFrame({"Kode Wilayah": ["64.72"]}))
 
 

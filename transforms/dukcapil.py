@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 
 from transforms.reference import with_region_names
-from transforms.tables import source_columns
 
 
 def dokumen_dukcapil_bulanan(raw: pd.DataFrame) -> pd.DataFrame:
     """Count documents issued and their mean processing hours per month x regency x document type."""
-    rows = source_columns(raw, ["Kode Wilayah", "Jenis Dokumen", "Tanggal Terbit", "Lama Proses (jam)"])
+    # The source rows hold the catalog's declared fields; a missing one is a KeyError naming it.
+    rows = raw.copy()
     terbit = pd.to_datetime(rows["Tanggal Terbit"])
     rows["tahun"] = terbit.dt.year
     rows["bulan"] = terbit.dt.month

@@ -6,7 +6,6 @@ import pandas as pd
 
 from transforms.aggregate import GroupedStats, Partial
 from transforms.reference import with_region_names
-from transforms.tables import source_columns
 
 KEYS = ["tahun", "bulan", "kode_wilayah", "kode_jenis_izin"]
 STATS = GroupedStats(KEYS, "hari_proses", first=["nama_jenis_izin", "standar_hari"], sums=["sesuai_standar"])
@@ -14,8 +13,8 @@ STATS = GroupedStats(KEYS, "hari_proses", first=["nama_jenis_izin", "standar_har
 
 def _permit_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """The source rows with processing days, issue month and whether the service standard was met."""
-    rows = source_columns(raw, ["kode_wilayah", "kode_jenis_izin", "nama_jenis_izin", "standar_hari",
-                                "tanggal_pengajuan", "tanggal_terbit"])
+    # The source rows hold the catalog's declared fields; a missing one is a KeyError naming it.
+    rows = raw.copy()
     diajukan = pd.to_datetime(rows["tanggal_pengajuan"])
     terbit = pd.to_datetime(rows["tanggal_terbit"])
     rows["hari_proses"] = (terbit - diajukan).dt.days

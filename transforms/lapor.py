@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 
 from transforms.aggregate import GroupedStats, Partial
-from transforms.tables import source_columns
 
 KEYS = ["tahun", "bulan", "kategori", "status"]
 STATS = GroupedStats(KEYS, "hari")
@@ -13,7 +12,8 @@ STATS = GroupedStats(KEYS, "hari")
 
 def _complaint_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """The complaints with their filing month and days to resolution (none while open)."""
-    rows = source_columns(raw, ["tanggal_laporan", "kategori", "status", "tanggal_selesai"])
+    # The source rows hold the catalog's declared fields; a missing one is a KeyError naming it.
+    rows = raw.copy()
     dilapor = pd.to_datetime(rows["tanggal_laporan"])
     selesai = pd.to_datetime(rows["tanggal_selesai"])
     rows["tahun"] = dilapor.dt.year

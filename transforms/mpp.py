@@ -6,7 +6,6 @@ import pandas as pd
 
 from transforms.aggregate import GroupedStats, Partial
 from transforms.reference import KABUPATEN_KOTA
-from transforms.tables import source_columns
 
 KEYS = ["tanggal", "kode_wilayah", "kode_mpp", "kode_tenant", "layanan"]
 STATS = GroupedStats(KEYS, "tunggu", first=["nama_mpp", "nama_tenant"], sums=["selesai"])
@@ -14,8 +13,8 @@ STATS = GroupedStats(KEYS, "tunggu", first=["nama_mpp", "nama_tenant"], sums=["s
 
 def _ticket_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """The tickets with their day, whether they were served, and the wait of served ones."""
-    rows = source_columns(raw, ["waktu_kedatangan", "kode_mpp", "nama_mpp", "kode_wilayah", "kode_tenant",
-                                "nama_tenant", "layanan", "status", "waktu_tunggu_menit"])
+    # The source rows hold the catalog's declared fields; a missing one is a KeyError naming it.
+    rows = raw.copy()
     rows["tanggal"] = pd.to_datetime(rows["waktu_kedatangan"]).dt.date
     rows["selesai"] = rows["status"] == "SELESAI"
     # Waiting time only means something for a ticket that was served.
