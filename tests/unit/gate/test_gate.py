@@ -17,7 +17,7 @@ from satudata.periods import Period
 from satudata.run import RunContext
 from transforms.tables import conform, read_parquet, write_parquet
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 PERMITS = REPO / "catalog" / "dpmptsp_izin_terbit_bulanan.yaml"
 OCTOBER = Period("monthly", date(2026, 10, 1), date(2026, 11, 1))
 

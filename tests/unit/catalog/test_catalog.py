@@ -7,7 +7,7 @@ import yaml
 
 from satudata.catalog import CatalogError, load_catalog, load_entry
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 PERMITS = REPO / "catalog" / "dpmptsp_izin_terbit_bulanan.yaml"
 
 

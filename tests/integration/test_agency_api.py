@@ -105,14 +105,6 @@ def test_faults_can_be_requested_over_http(agency_conns):
     assert refused.status_code == 400
 
 
-def test_retry_after_parsing():
-    from satudata.transport import retry_after_seconds
-
-    assert retry_after_seconds("3") == 3.0
-    assert retry_after_seconds(None) is None
-    assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
-
-
 def test_export_file_fetched_over_http_is_archived_and_read(agency_conns, data_dir):
     """A file source with a connection downloads the period's export (basic auth, retries)."""
     from satudata.catalog import get_entry

@@ -9,7 +9,7 @@ import pytest
 
 from satudata.catalog import load_catalog
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

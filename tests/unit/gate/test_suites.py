@@ -10,7 +10,7 @@ from satudata.catalog import get_entry, load_catalog
 from satudata.gate.suite import build_suite, validate_frame
 from transforms.tables import conform
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[3]
 SUITES = sorted((REPO / "expectations").glob("*.json"))
 
 
