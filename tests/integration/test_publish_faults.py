@@ -324,7 +324,8 @@ def test_validation_error_is_reported_with_ckans_message(env):
 
 
 def test_file_over_the_portal_limit_gets_an_error_naming_it(env, tmp_path):
-    from satudata.publish.ckan import PublishFile, ResourceTooLarge, upsert_resource
+    from satudata.publish import ResourceTooLarge
+    from satudata.publish.ckan import PublishFile, upsert_resource
     from transforms.tables import write_csv
 
     client = env["client"]
