@@ -78,6 +78,7 @@ def build_dag(entry: DatasetEntry):
         doc_md=_doc(entry),
     )
     def pipeline():
+        # Six TaskFlow tasks, each one call into satudata.steps, then the flow in four lines.
         @task
         def extract() -> str:
             from airflow.sdk.exceptions import AirflowFailException

@@ -121,6 +121,25 @@ def _numpy_backed(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**converted) if converted else frame
 
 
+def _outcome(r: Any) -> ExpectationOutcome:
+    """One GX expectation result as the report holds it (severity and note from the suite's meta)."""
+    cfg = r.expectation_config
+    assert cfg is not None  # GX sets it on every result of a suite run
+    meta = cfg.meta or {}
+    res = r.result or {}
+    return ExpectationOutcome(
+        type=cfg.type,
+        column=_columns_of(cfg.kwargs),
+        severity=meta.get("severity", "critical"),
+        success=bool(r.success),
+        note=meta.get("notes", ""),
+        kwargs={k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)},
+        unexpected_count=res.get("unexpected_count"),
+        unexpected_examples=[_shorten(v) for v in list(res.get("partial_unexpected_list") or [])[:10]],
+        observed_value=res.get("observed_value"),
+    )
+
+
 def validate_frame(
     frame: pd.DataFrame, suite_path: Path, dataset_id: str, parameters: dict[str, Any] | None = None
 ) -> QualityReport:
@@ -145,25 +164,7 @@ def validate_frame(
         expectation_parameters=parameters or {},
         result_format={"result_format": "SUMMARY", "partial_unexpected_count": 10},
     )
-    outcomes = []
-    for r in result.results:
-        cfg = r.expectation_config
-        assert cfg is not None  # GX sets it on every result of a suite run
-        meta = cfg.meta or {}
-        res = r.result or {}
-        outcomes.append(
-            ExpectationOutcome(
-                type=cfg.type,
-                column=_columns_of(cfg.kwargs),
-                severity=meta.get("severity", "critical"),
-                success=bool(r.success),
-                note=meta.get("notes", ""),
-                kwargs={k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)},
-                unexpected_count=res.get("unexpected_count"),
-                unexpected_examples=[_shorten(v) for v in list(res.get("partial_unexpected_list") or [])[:10]],
-                observed_value=res.get("observed_value"),
-            )
-        )
+    outcomes = [_outcome(r) for r in result.results]
     # GX does not return results in suite order: failures first, then by type and column.
     outcomes.sort(key=lambda o: (o.success, o.severity != "critical", o.type, o.column or ""))
     critical = sum(1 for o in outcomes if not o.success and o.severity == "critical")
