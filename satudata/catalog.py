@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from satudata import settings
 from satudata.periods import Schedule
+from transforms.cells import PERIOD_FORMATS
 
 ColumnType = Literal["string", "int64", "float64", "date", "bool"]
 
@@ -32,11 +33,42 @@ class _Strict(BaseModel):
 
 
 class SourceField(_Strict):
-    """A field the source must deliver; fields not declared are dropped when the input is read."""
+    """A field the source must deliver; fields not declared are dropped when the input is read.
+
+    For file and API sources a field may also map what the source writes to what is published:
+    its published ``column`` name, a code list (``values``), how a month or year cell is
+    written (``format``) and a ``default`` for empty or absent cells.
+    """
 
     name: str = Field(description="Column header (file), record key (API) or column (SQL) as the source spells it.")
     type: Literal["string", "int64", "float64", "date"]
     required: bool = Field(True, description="An empty value is an error when true.")
+    column: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$",
+                               description="The published column (snake_case); default: the name as it is.")
+    values: dict[str, str] | None = Field(
+        None, min_length=1, description="Code list: each value the source writes -> the published label.")
+    format: Literal[PERIOD_FORMATS] | None = Field(  # type: ignore[valid-type]
+        None, description="How a month or year cell is written, by example: 'Januari 2024', 'Jan-24', "
+        "'2024-01', '03/2024' or '2024'; the value is the period's first day.")
+    default: str | int | float | None = Field(None, description="The value of an empty or absent cell.")
+
+    @model_validator(mode="after")
+    def _mapping_fits_the_type(self) -> SourceField:
+        if self.format is not None and self.type != "date":
+            raise ValueError(f"field {self.name!r}: a format reads months and years, so its type must be date")
+        if self.values is not None and self.type != "string":
+            raise ValueError(f"field {self.name!r}: a code list maps text, so its type must be string")
+        return self
+
+    @property
+    def published(self) -> str:
+        """The field's column in the staged rows and the published table."""
+        return self.column or self.name
+
+    @property
+    def maps(self) -> bool:
+        """True when the field maps values or names (not for SQL sources, which alias in the query)."""
+        return any(v is not None for v in (self.column, self.values, self.format, self.default))
 
 
 class SqlSource(_Strict):
@@ -48,6 +80,14 @@ class SqlSource(_Strict):
     query: str = Field(description="SQL with :start and :end bind parameters (end exclusive).")
     fields: list[SourceField] = Field(
         min_length=1, description="The columns the query returns that the transform reads, with their types.")
+
+    @field_validator("fields")
+    @classmethod
+    def _sql_fields_only_declare(cls, fields: list[SourceField]) -> list[SourceField]:
+        mapped = [f.name for f in fields if f.maps]
+        if mapped:
+            raise ValueError(f"SQL fields {mapped} use column/values/format/default: write that in the query")
+        return fields
 
     @field_validator("query")
     @classmethod
@@ -110,9 +150,11 @@ class FileSource(_Strict):
     kind: Literal["file"]
     system: str = Field(description="Name of the agency system, recorded as provenance.")
     format: Literal["csv", "xlsx"]
+    history: bool = Field(False, description="One file holds many periods; each run takes its period's rows.")
     path: str = Field(
-        pattern=r"^[^/].*\{period\}",
-        description="Path under the landing folder with {period} for the period key, e.g. dukcapil/{period}.csv.",
+        pattern=r"^[^/]",
+        description="Path under the landing folder with {period} for the period key, e.g. dukcapil/{period}.csv "
+        "(a history file has one path for every period).",
     )
     conn_id: str | None = Field(
         None,
@@ -123,12 +165,27 @@ class FileSource(_Strict):
         "indonesian", description="indonesian: 1.234,5 (thousands dot, decimal comma); plain: 1234.5."
     )
     fields: list[SourceField] = Field(min_length=1)
+    period_field: str | None = Field(
+        None, description="The field holding each row's period (a date field, usually with a format): a row "
+        "outside the run's period is an error, or with history, is left to the run of its own period.")
+
+    @model_validator(mode="after")
+    def _period_field_is_a_date(self) -> FileSource:
+        fields = {f.name: f for f in self.fields}
+        if self.period_field is not None and (self.period_field not in fields
+                                              or fields[self.period_field].type != "date"):
+            raise ValueError(f"period_field {self.period_field!r} must name a date field of the source")
+        if self.history and self.period_field is None:
+            raise ValueError("a history file needs period_field: the field that holds each row's period")
+        return self
 
     @field_validator("path")
     @classmethod
-    def _stays_in_landing(cls, path: str) -> str:
+    def _stays_in_landing(cls, path: str, info: ValidationInfo) -> str:
         if ".." in Path(path).parts:
             raise ValueError("the path must stay inside the landing folder")
+        if not info.data.get("history") and "{period}" not in path:
+            raise ValueError("the path needs {period} (or the source is a history file: history: true)")
         return path
 
     @property

@@ -88,12 +88,24 @@ def transform(run: RunContext, staged_source: str) -> str:
         result = streaming.run(b.to_pandas() for b in source.iter_batches(batch_size=TRANSFORM_BATCH_ROWS))
     if result is None:
         result = get_transform(entry.transform)(source.read().to_pandas())
-    frame = conform(result, entry.table.columns, source=staged_source, drop_extra=True)
+    frame = conform(with_period_columns(result, run), entry.table.columns, source=staged_source, drop_extra=True)
     staged = run.period_dir("staging") / "transformed.parquet"
     write_parquet(frame, entry.table.columns, staged)
     log.info("%s: %d source rows -> %d output rows", run.label, rows, len(frame))
     run.record(rows=len(frame), status="transformed")
     return str(staged)
+
+
+def with_period_columns(frame: Any, run: RunContext) -> Any:
+    """``frame`` with the period columns it lacks (``period_columns``: role -> column) filled from the run's period.
+
+    A source that carries no year or month column (a yearly table, a monthly export without a
+    date) still publishes its ``tahun``/``bulan``; a column the transform made is left as it is.
+    """
+    values = run.period.values()
+    missing = {column: values[role] for role, column in run.entry.period_columns.items()
+               if column not in frame.columns and role in values}
+    return frame.assign(**missing) if missing else frame
 
 
 def validate(run: RunContext, staged_path: str) -> GateOutput:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
 from typing import Any, Protocol, cast
 
 import pandas as pd
+
+from transforms.cells import convert_cell, has_default
 
 
 class FieldSpec(Protocol):
@@ -36,19 +36,6 @@ class SourceParseError(ValueError):
         self.file, self.row, self.column, self.detail = file, row, column, message
         where = "".join([f", row {row}" if row is not None else "", f", column '{column}'" if column else ""])
         super().__init__(f"{file}{where}: {message}")
-
-
-BULAN = {
-    "januari": 1, "februari": 2, "maret": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
-    "agustus": 8, "september": 9, "oktober": 10, "november": 11, "desember": 12,
-    # Abbreviations used in exports ("7 Agu 2024", "7 Des 2024").
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "agu": 8, "agt": 8, "ags": 8,
-    "sep": 9, "okt": 10, "nov": 11, "des": 12,
-}
-_ID_DATE = re.compile(r"^(\d{1,2})\s+([A-Za-z]+)\s+(\d{4})$")
-_DMY = re.compile(r"^(\d{1,2})[/-](\d{1,2})[/-](\d{4})$")
-_ID_NUMBER = re.compile(r"^-?\d{1,3}(\.\d{3})*(,\d+)?$|^-?\d+(,\d+)?$")
-_PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?([eE][-+]?\d+)?$")
 
 
 def detect_encoding(data: bytes, file: str = "input") -> str:
@@ -86,79 +73,6 @@ def detect_delimiter(text: str) -> str:
     return best
 
 
-def parse_id_number(text: str) -> float:
-    """A number written the Indonesian way ("1.234,5", "12", "0,75"); ValueError otherwise."""
-    value = text.strip().replace(" ", "")
-    if not _ID_NUMBER.match(value):
-        raise ValueError(f"{text!r} is not a number (expected e.g. 1.234,5)")
-    return float(value.replace(".", "").replace(",", "."))
-
-
-def parse_id_date(text: str) -> date:
-    """A date as "7 Maret 2024", "07/03/2024" (day first) or ISO "2024-03-07[T...]"."""
-    value = text.strip()
-    match = _ID_DATE.match(value)
-    if match:
-        day, month_name, year = match.groups()
-        month = BULAN.get(month_name.lower())
-        if month is None:
-            raise ValueError(f"{text!r}: unknown month name {month_name!r}")
-        return date(int(year), month, int(day))
-    match = _DMY.match(value)
-    if match:
-        day, month, year = (int(g) for g in match.groups())
-        return date(year, month, day)
-    try:
-        # ISO timestamps keep their local calendar date (agency systems answer in WITA).
-        return datetime.fromisoformat(value).date()
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date (expected e.g. 7 Maret 2024 or 2024-03-07)") from None
-
-
-def _convert(value: Any, kind: str, number_format: str) -> Any:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return None
-    if isinstance(value, str):
-        value = value.strip()
-        if value == "":
-            return None
-    if kind == "string":
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))
-        return str(value)
-    if kind in ("int64", "float64"):
-        return _convert_number(value, kind, number_format)
-    if kind == "date":
-        return _convert_date(value)
-    raise ValueError(f"unsupported field type {kind!r}")
-
-
-def _convert_number(value: Any, kind: str, number_format: str) -> int | float:
-    if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
-    if isinstance(value, int | float):
-        number = float(value)
-    elif number_format == "indonesian":
-        number = parse_id_number(value)
-    elif _PLAIN_NUMBER.match(value):
-        number = float(value)
-    else:
-        raise ValueError(f"{value!r} is not a number")
-    if kind == "int64":
-        if not number.is_integer():
-            raise ValueError(f"{value!r} is not a whole number")
-        return int(number)
-    return number
-
-
-def _convert_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return parse_id_date(str(value))
-
-
 def typed_frame(
     rows: Sequence[Sequence[Any]] | Iterable[dict[str, Any]],
     header: Sequence[str] | None,
@@ -175,20 +89,21 @@ def typed_frame(
     """
     if header is not None:
         present = [h.strip() if isinstance(h, str) else h for h in header]
-        missing = [f.name for f in fields if f.name not in present]
+        missing = [f.name for f in fields if f.name not in present and not has_default(f)]
         if missing:
             raise SourceParseError(
                 file, f"missing column(s) {missing}; the header has {[h for h in present if h]}",
                 row=first_row_number - 1, column=missing[0],
             )
-        index = {f.name: present.index(f.name) for f in fields}
+        # A field with a default may be absent: every row then takes the default.
+        index = {f.name: present.index(f.name) if f.name in present else len(present) for f in fields}
     columns: dict[str, list[Any]] = {f.name: [] for f in fields}
     for offset, row in enumerate(rows):
         number = row_numbers[offset] if row_numbers is not None else first_row_number + offset
         if header is None:
             if not isinstance(row, dict):
                 raise SourceParseError(file, f"record is a {type(row).__name__}, not an object", row=number)
-            missing = [f.name for f in fields if f.required and f.name not in row]
+            missing = [f.name for f in fields if f.required and f.name not in row and not has_default(f)]
             if missing:
                 raise SourceParseError(file, f"record lacks field(s) {missing}", row=number, column=missing[0])
         for f in fields:
@@ -198,7 +113,7 @@ def typed_frame(
                 i = index[f.name]
                 raw = cast(Sequence[Any], row)[i] if i < len(row) else None
             try:
-                value = _convert(raw, f.type, number_format)
+                value = convert_cell(raw, f, number_format)
             except ValueError as exc:
                 raise SourceParseError(file, str(exc), row=number, column=f.name) from None
             if value is None and f.required:
@@ -293,7 +208,7 @@ def _vectorized_csv(data: bytes, fields: Sequence[FieldSpec], file: str, number_
     header = next(csv.reader([lines[0]], delimiter=sep)) if lines else []
     present = [h.strip() for h in header]
     if any(f.name not in present for f in fields):
-        raise _Fallback("header")
+        raise _Fallback("header")  # a missing field, or one left to its default
     names = [f"c{i}" for i in range(len(header))]
     reader = pacsv.open_csv(
         pa.BufferReader(data),
@@ -314,23 +229,24 @@ def _vectorized_csv(data: bytes, fields: Sequence[FieldSpec], file: str, number_
         for f in fields:
             cells = pc.filter(stripped[present.index(f.name)], filled)
             blank = pc.equal(cells, "")
-            if f.required and pc.any(blank).as_py():
+            if f.required and not has_default(f) and pc.any(blank).as_py():
                 raise _Fallback("required")
-            cells = pc.if_else(blank, pa.scalar(None, pa.string()), cells)
-            columns.append(_convert_column(cells, f.type, number_format, schema.field(f.name).type))
+            default = str(f.default) if has_default(f) else None  # type: ignore[attr-defined]
+            cells = pc.if_else(blank, pa.scalar(default, pa.string()), cells)
+            columns.append(_convert_column(cells, f, number_format, schema.field(f.name).type))
         yield pa.Table.from_arrays(columns, schema=schema)
 
 
-def _convert_column(cells: Any, kind: str, number_format: str, arrow_type: Any) -> Any:
-    """Stripped text cells (null for blank) -> the declared type; each distinct value converted once."""
+def _convert_column(cells: Any, field: FieldSpec, number_format: str, arrow_type: Any) -> Any:
+    """Stripped text cells (null for blank) -> the declared field; each distinct value converted once."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if kind == "string":
+    if field.type == "string" and not any(getattr(field, k, None) for k in ("values", "format", "within")):
         return cells
     distinct = pc.unique(cells).drop_null()
-    # _convert raises ValueError on a bad value; the caller then locates it cell by cell.
-    converted = pa.array([_convert(v, kind, number_format) for v in distinct.to_pylist()], type=arrow_type)
+    # convert_cell raises ValueError on a bad value; the caller then locates it cell by cell.
+    converted = pa.array([convert_cell(v, field, number_format) for v in distinct.to_pylist()], type=arrow_type)
     return pc.take(converted, pc.index_in(cells, value_set=distinct))
 
 

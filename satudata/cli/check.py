@@ -225,6 +225,9 @@ def _run(dataset_id: str, file: Path, period_key: str | None, previous: Path | N
         # The file already holds the published table: only the schema check applies.
         frame = read_table(file, {c.name: c.type for c in entry.table.columns}, required=False, progress=progress)
     else:
+        if period is None and getattr(entry.source, "period_field", None):
+            raise InputError(f"{file}: give --period: each row's {entry.source.period_field!r} is checked "  # type: ignore[union-attr]
+                             "against (or, for a history file, selected by) the run's period")
         # Until the rows say otherwise, the run's files are named after today's period (in ``work`` only).
         placeholder = period or Period.containing(entry.schedule, datetime.now(UTC).date())
         frame = transformed_rows(RunContext(entry, placeholder, RUN_ID, data_root=work), file, period, progress, err)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from satudata.extract.archive import RawArchive
 from satudata.extract.rest import REFUSED, AgencyApiError
-from satudata.extract.staging import Extracted, SourceRowsWriter, fail, manifest_of
+from satudata.extract.staging import Extracted, SourceRowsWriter, fail, manifest_of, run_fields
 from transforms.readers import SourceParseError, iter_csv_tables, read_xlsx_bytes
 
 if TYPE_CHECKING:
     from satudata.run import RunContext
 
+log = logging.getLogger(__name__)
 
 class ExportFiles(Protocol):
     """Where a file source's exports are read from.
@@ -75,14 +77,15 @@ def extract_file(run: RunContext, files: ExportFiles) -> Extracted:
     archive = RawArchive(run.period_dir("raw"), manifest_of(run, file=relative, conn_id=source.conn_id))
     path, body, label = _fetch(run, files, archive, relative)
     staged = SourceRowsWriter(run, archive)
+    fields = run_fields(run)
     try:
         if source.format == "csv":
             # Block by block: the parsed rows of the whole export are never in memory at once.
-            for table in iter_csv_tables(body, source.fields, label,
+            for table in iter_csv_tables(body, fields, label,
                                          source.number_format):
                 staged.write(table)
         else:
-            staged.write(read_xlsx_bytes(body, source.fields, label, source.sheet, source.number_format))
+            staged.write(read_xlsx_bytes(body, fields, label, source.sheet, source.number_format))
     except SourceParseError as exc:
         staged.abandon()
         raise fail(run, archive, str(exc), path, exc) from None
@@ -90,5 +93,8 @@ def extract_file(run: RunContext, files: ExportFiles) -> Extracted:
         staged.abandon()
         raise
     staged_path = staged.close()
-    manifest = archive.close(status="extracted", rows=staged.rows)
+    if source.history:
+        log.info("%s: %d of the history file's %d rows are the run's period", run.label, staged.rows,
+                 staged.rows_read)
+    manifest = archive.close(status="extracted", rows=staged.rows, rows_read=staged.rows_read)
     return Extracted(staged_path, staged.rows, manifest)

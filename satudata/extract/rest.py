@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from satudata.extract.archive import RawArchive
-from satudata.extract.staging import Extracted, SourceRowsWriter, fail, manifest_of
+from satudata.extract.staging import Extracted, SourceRowsWriter, fail, manifest_of, run_fields
 from satudata.transport import attempts
 from transforms.readers import SourceParseError, read_records
 
@@ -133,7 +133,7 @@ def _stage_pages(run: RunContext, api: ApiClient, archive: RawArchive, staged: S
         path = archive.add(f"page-{page.number:04d}.json", page.body, url=page.url)
         try:
             # Page by page: memory holds one page of rows, not the period.
-            staged.write(read_records(page.payload[source.records_key], source.fields, path.name))
+            staged.write(read_records(page.payload[source.records_key], run_fields(run), path.name))
         except SourceParseError as exc:
             raise fail(run, archive, str(exc), path, exc) from None
 

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -66,33 +67,74 @@ def stage_file(run: RunContext, rows_file: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class RunField:
+    """A source field as one run reads it: its declaration, and for the period field of a file that
+    holds one period, the run's period (``within``: first day, day after, key), which each cell must lie in."""
+
+    name: str
+    type: str
+    required: bool
+    column: str | None = None
+    values: dict[str, str] | None = None
+    format: str | None = None
+    default: str | int | float | None = None
+    within: tuple[date, date, str] | None = None
+
+
+def run_fields(run: RunContext) -> list[RunField]:
+    """The source's declared fields for this run (the period field bound to the run's period)."""
+    source = run.entry.source
+    # From a history file the other periods' rows are dropped, not refused (SourceRowsWriter).
+    checked = None if getattr(source, "history", False) else getattr(source, "period_field", None)
+    bound = (run.period.start, run.period.end, run.period.key)
+    return [RunField(**f.model_dump(), within=bound if f.name == checked else None)
+            for f in getattr(source, "fields", [])]
+
+
 class SourceRowsWriter:
     """Appends chunks of source rows, typed as the catalog declares, to the staging zone's Parquet file.
 
-    Rows go to a temporary file that replaces ``source-rows.parquet`` only when every chunk was
-    read, so a failed extraction leaves no partial staged rows.
+    Columns are staged under their published names (a field's ``column``). From a history file
+    only the rows of the run's period are kept. Rows go to a temporary file that replaces
+    ``source-rows.parquet`` only when every chunk was read, so a failed extraction leaves no
+    partial staged rows.
     """
 
     def __init__(self, run: RunContext, archive: RawArchive) -> None:
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         self.path = staged_rows_path(run)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_suffix(".parquet.tmp")
         fields = getattr(run.entry.source, "fields", [])
-        schema = arrow_schema(fields).with_metadata(
-            {"satudata_raw_manifest": json.dumps(str(archive.manifest_path))})
+        self.read_schema = arrow_schema(fields)
+        self.names = [f.column or f.name for f in fields]
+        schema = pa.schema([field.with_name(name) for field, name in zip(self.read_schema, self.names, strict=True)])
+        schema = schema.with_metadata({"satudata_raw_manifest": json.dumps(str(archive.manifest_path))})
         self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
-        self.rows = 0
+        source = run.entry.source
+        self.history = getattr(source, "period_field", None) if getattr(source, "history", False) else None
+        self.period = run.period
+        self.rows = self.rows_read = 0
 
     def write(self, chunk: Any) -> None:
         """Append a DataFrame of declared fields, or an Arrow table with the declared schema."""
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         if isinstance(chunk, pd.DataFrame):
-            chunk = pa.Table.from_pandas(chunk, schema=self.writer.schema, preserve_index=False)
+            chunk = pa.Table.from_pandas(chunk, schema=self.read_schema, preserve_index=False)
+        chunk = chunk.cast(self.read_schema)
+        self.rows_read += chunk.num_rows
+        if self.history is not None:
+            when = chunk.column(self.history)
+            mine = pc.and_(pc.greater_equal(when, pa.scalar(self.period.start, pa.date32())),
+                           pc.less(when, pa.scalar(self.period.end, pa.date32())))
+            chunk = chunk.filter(pc.fill_null(mine, False))
         if chunk.num_rows:
-            self.writer.write_table(chunk.cast(self.writer.schema))
+            self.writer.write_table(chunk.rename_columns(self.names).cast(self.writer.schema))
             self.rows += chunk.num_rows
 
     def close(self) -> Path:

@@ -9,12 +9,11 @@ from datetime import date
 import pytest
 
 from devstack.samples import agencies as sample_agencies
+from transforms.cells import parse_id_date, parse_id_number
 from transforms.readers import (
     SourceParseError,
     detect_delimiter,
     detect_encoding,
-    parse_id_date,
-    parse_id_number,
     read_csv_bytes,
     read_records,
     read_xlsx_bytes,
