@@ -1,4 +1,4 @@
-"""Command line: ``python -m satudata check <dataset_id> <file> | env``."""
+"""Command line: ``python -m satudata check <dataset_id> <file> | new <dataset_id> <sample> | env``."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--report-dir", type=Path, help="where to write validation.json and report.html")
     check.add_argument("--transformed", action="store_true", help="the file already holds the published table")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
+    new = sub.add_parser("new", help="draft catalog/<id>.yaml and expectations/<id>.json from a sample export")
+    new.add_argument("dataset_id")
+    new.add_argument("sample", type=Path, help="a sample export (.csv or .xlsx) as the agency sends it")
+    new.add_argument("--schedule", help="daily, weekly, monthly, quarterly, semiannual or annual (default: guessed)")
+    new.add_argument("--force", action="store_true", help="replace an existing catalog file and suite")
     args = parser.parse_args(argv)
 
     if args.command == "check":
@@ -29,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_check(args.dataset_id, args.file, args.period, args.previous, args.report_dir,
                          args.transformed, progress=not args.no_progress)
+    if args.command == "new":
+        from satudata.cli.scaffold import run_new
+
+        return run_new(args.dataset_id, args.sample, args.schedule, args.force)
     if args.command == "env":
         from satudata import settings
 
