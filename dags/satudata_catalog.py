@@ -98,9 +98,16 @@ def build_dag(entry: DatasetEntry):
 
         @task
         def transform(staged_source: str) -> str:
-            from satudata import steps
+            from airflow.sdk.exceptions import AirflowFailException
 
-            return steps.transform(run_context(), staged_source)
+            from satudata import steps
+            from satudata.extract import SourceError
+
+            try:
+                return steps.transform(run_context(), staged_source)
+            except SourceError as exc:
+                # A row the catalog's region step cannot resolve: the input is quarantined, as at extraction.
+                raise AirflowFailException(str(exc)) from exc
 
         @task
         def validate(staged: str, ti=None) -> dict:

@@ -279,6 +279,20 @@ class SmallCellSuppression(_Strict):
     also_blank: list[str] = Field(default=[], description="Columns emptied in the same rows.")
 
 
+class RegionColumns(_Strict):
+    """A source field naming the region of each row: the step adds its Kemendagri code and official name.
+
+    Names are matched as agencies write them (``Kab. Kutai Kartanegara``, ``KUKAR``, ``Samarinda``);
+    codes in the declared system (BPS numbers four regencies differently). See transforms.reference.
+    """
+
+    source: str = Field(description="The declared source field holding the region, e.g. Kabupaten/Kota.")
+    match: Literal["name", "kemendagri", "bps"] = Field(
+        description="What the field holds: a name, a Kemendagri code (64.72) or a BPS code (6472).")
+    code_column: str = Field("kode_kabupaten_kota", description="Schema column for the Kemendagri code.")
+    name_column: str = Field("nama_kabupaten_kota", description="Schema column for the official name.")
+
+
 class DatasetEntry(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     schedule: Schedule
@@ -292,6 +306,7 @@ class DatasetEntry(_Strict):
     owner: str = "satudata"
     personal_data_allow: list[PersonalDataAllowance] = []
     suppression: SmallCellSuppression | None = None
+    region: RegionColumns | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -330,6 +345,26 @@ class DatasetEntry(_Strict):
             types = {c.name: c.type for c in self.table.columns}
             if types.get(chart.measure) not in ("int64", "float64"):
                 raise ValueError(f"ckan.chart.measure {chart.measure!r} is not a numeric column of the schema")
+        return self
+
+    @model_validator(mode="after")
+    def _region_columns_exist(self) -> DatasetEntry:
+        region = self.region
+        if region is None:
+            return self
+        fields = {f.name: f.type for f in self.source.fields}
+        allowed = ("string", "int64") if region.match == "bps" else ("string",)
+        if fields.get(region.source) not in allowed:
+            raise ValueError(f"region.source {region.source!r} is not a declared source field of type "
+                             f"{' or '.join(allowed)}")
+        types = {c.name: c.type for c in self.table.columns}
+        for key, column in (("code_column", region.code_column), ("name_column", region.name_column)):
+            if types.get(column) != "string":
+                raise ValueError(f"region.{key} {column!r} is not a string column of the schema")
+            if column in fields and column != region.source:
+                raise ValueError(f"region.{key} {column!r} would overwrite the source field of that name")
+        if region.code_column == region.name_column:
+            raise ValueError("region.code_column and region.name_column must differ")
         return self
 
     @field_validator("transform")

@@ -68,26 +68,40 @@ def extract(run: RunContext, source: Any) -> str:
     return str(extracted.path)
 
 
-def transform(run: RunContext, staged_source: str) -> str:
-    """Apply the catalog's transform and conform the result to the declared schema.
+def transform(run: RunContext, staged_source: str, rows_from: tuple[str, int] | None = None) -> str:
+    """Add the catalog's region columns, apply its transform, conform the result to the declared schema.
 
     A transform with a chunked form reads the staged source rows in batches, so memory does not
-    grow with the source; the others read the whole file.
+    grow with the source; the others read the whole file. The ``region`` step runs on the source
+    rows, before the transform, where a row is still the input's row: an unknown or ambiguous
+    region quarantines the input and raises SourceError naming file, row and column.
+    ``rows_from`` (label, first row's number) says how to name the rows when the staged rows do
+    not come from the entry's source as the DAG reads it (the steward's check of a CSV extract).
     """
     import pyarrow.parquet as pq
 
+    from satudata.extract import fail_staged
     from transforms import get_streaming, get_transform
+    from transforms.reference import RegionValueError
     from transforms.tables import conform, write_parquet
 
     entry = run.entry
     streaming = get_streaming(entry.transform)
     source = pq.ParquetFile(staged_source)
     rows = source.metadata.num_rows
+    regions = _RegionRows(run, staged_source, rows_from)
     result = None
-    if streaming is not None:
-        result = streaming.run(b.to_pandas() for b in source.iter_batches(batch_size=TRANSFORM_BATCH_ROWS))
-    if result is None:
-        result = get_transform(entry.transform)(source.read().to_pandas())
+    try:
+        if streaming is not None:
+            batches = source.iter_batches(batch_size=TRANSFORM_BATCH_ROWS)
+            result = streaming.run(regions.add(b.to_pandas()) for b in batches)
+        if result is None:
+            result = get_transform(entry.transform)(regions.add(source.read().to_pandas()))
+    except RegionValueError as exc:
+        error = fail_staged(run, Path(staged_source), exc)
+        run.record(run_id=run.run_id, status="quarantined", error=str(error),
+                   quarantine_report=str(error.quarantine_report))
+        raise error from None
     frame = conform(with_period_columns(result, run), entry.table.columns, source=staged_source, drop_extra=True)
     staged = run.period_dir("staging") / "transformed.parquet"
     write_parquet(frame, entry.table.columns, staged)
@@ -106,6 +120,52 @@ def with_period_columns(frame: Any, run: RunContext) -> Any:
     missing = {column: values[role] for role, column in run.entry.period_columns.items()
                if column not in frame.columns and role in values}
     return frame.assign(**missing) if missing else frame
+
+
+class _RegionRows:
+    """The catalog's ``region`` step on source rows, batch after batch, numbering rows as the input does."""
+
+    def __init__(self, run: RunContext, staged_source: str, rows_from: tuple[str, int] | None) -> None:
+        self.region = run.entry.region
+        self.file, self.next_row = "", 1
+        # The source field as staged: under its published name when the catalog maps it.
+        fields = {f.name: f for f in getattr(run.entry.source, "fields", [])}
+        source_field = fields.get(self.region.source) if self.region is not None else None
+        self.column = (source_field.column or source_field.name) if source_field is not None else ""
+        if self.region is not None:
+            self.file, self.next_row = rows_from or _rows_origin(run, Path(staged_source))
+
+    def add(self, frame: Any) -> Any:
+        """``frame`` with the region's code and name columns (unchanged without a ``region`` key)."""
+        region = self.region
+        if region is None:
+            return frame
+        from transforms.reference import add_region
+
+        first, self.next_row = self.next_row, self.next_row + len(frame)
+        return add_region(frame, self.column, region.match, region.code_column, region.name_column,
+                          file=self.file, first_row=first)
+
+
+def _rows_origin(run: RunContext, staged_source: Path) -> tuple[str, int]:
+    """How messages name the staged rows' input, and the number it gives its first row.
+
+    An export file is named as its reader names it and numbered as the file shows it (the
+    header is line/row 1); query results and API records are numbered from 1.
+    """
+    import json
+
+    from satudata.extract.staging import raw_manifest_of
+
+    source = run.entry.source
+    if source.kind != "file":
+        return source.origin, 1
+    label = source.file_for(run.period.key)
+    manifest = raw_manifest_of(staged_source)
+    if manifest is not None and manifest.exists():
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+        label = files[0].get("landing_file", label) if files else label
+    return label, 2
 
 
 def validate(run: RunContext, staged_path: str) -> GateOutput:

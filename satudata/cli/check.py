@@ -131,13 +131,19 @@ def transformed_rows(run: RunContext, path: Path, period: Period | None, progres
     import pyarrow.parquet as pq
 
     from satudata import steps
+    from satudata.extract import SourceError
     from transforms.tables import SchemaMismatch, read_parquet
 
     entry = run.entry
-    staged = _staged_rows(run, path, source_client(entry, path, period), progress)
+    client = source_client(entry, path, period)
+    staged = _staged_rows(run, path, client, progress)
     err.write(f"transform {entry.transform}: {pq.ParquetFile(staged).metadata.num_rows} source rows\n")
+    # A CSV extract of an SQL source: its rows are named by the CSV's lines (header on line 1).
+    rows_from = (str(path), 2) if client is None else None
     try:
-        return read_parquet(Path(steps.transform(run, staged)))
+        return read_parquet(Path(steps.transform(run, staged, rows_from)))
+    except SourceError as exc:
+        raise InputError(exc.detail) from None
     except SchemaMismatch as exc:
         raise InputError(f"{str(exc).replace(staged, str(path))} (after the transform {entry.transform})") from None
     except (KeyError, ValueError, TypeError) as exc:

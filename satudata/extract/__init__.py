@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from satudata.extract.staging import Extracted, SourceError
+from satudata.extract.staging import Extracted, SourceError, fail_staged
 
-__all__ = ["READERS", "Extracted", "SourceError", "reader_for"]
+__all__ = ["READERS", "Extracted", "SourceError", "fail_staged", "reader_for"]
 
 
 def _sql(run: Any, client: Any) -> Extracted:

@@ -182,3 +182,39 @@ def fail(run: RunContext, archive: RawArchive, message: str, offending: Path | N
         f"(raw kept: {manifest}; quarantined: {path})",
         quarantine_report=path, raw_manifest=manifest, detail=message,
     )
+
+
+def raw_manifest_of(staged: Path) -> Path | None:
+    """The raw archive's manifest the staged rows were read from, when the staging recorded it."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(staged).metadata or {}
+    recorded = meta.get(b"satudata_raw_manifest")
+    return Path(json.loads(recorded)) if recorded else None
+
+
+def fail_staged(run: RunContext, staged: Path, error: SourceParseError) -> SourceError:
+    """Quarantine input whose staged rows a later step refused (a row's value); the SourceError to raise.
+
+    The raw archive is closed already and stays as it is; the quarantine gets the report (file,
+    row, column) and, when the input was one file, a copy of it for the steward.
+    """
+    manifest = raw_manifest_of(staged)
+    offending = None
+    if manifest is not None and manifest.exists():
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", [])
+        if len(files) == 1 and (manifest.with_suffix("") / files[0]["name"]).is_file():
+            offending = manifest.with_suffix("") / files[0]["name"]
+    report = {
+        "dataset": run.entry.id,
+        "period": run.period.key,
+        "source": run.entry.source.system,
+        "file": error.file,
+        "row": error.row,
+        "column": error.column,
+        "error": str(error),
+        "raw_manifest": str(manifest) if manifest else None,
+    }
+    path = quarantine(run.period_dir("quarantine"), report, offending)
+    return SourceError(f"{run.label}: source {run.entry.source.system!r}: {error} (quarantined: {path})",
+                       quarantine_report=path, raw_manifest=manifest, detail=str(error))
