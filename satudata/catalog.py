@@ -236,13 +236,19 @@ class Organization(_Strict):
 
 
 class Chart(_Strict):
-    """The chart published with the dataset: one measure per period."""
+    """The chart published with the dataset: one measure per period, one line per group or one total.
+
+    A dataset whose catalog names none gets ``satudata.publish.chart_choice.default_chart``.
+    """
 
     measure: str = Field(description="A numeric column of the schema.")
     aggregate: Literal["sum", "mean"] = Field(
         "sum", description="How the rows of one period combine: sum for counts, mean for rates."
     )
     title: str | None = None
+    by: str | None = Field(
+        None, description="A text column: one line per value (the largest 9, the rest as Lainnya); none: one line."
+    )
 
 
 class CkanMetadata(_Strict):
@@ -345,6 +351,8 @@ class DatasetEntry(_Strict):
             types = {c.name: c.type for c in self.table.columns}
             if types.get(chart.measure) not in ("int64", "float64"):
                 raise ValueError(f"ckan.chart.measure {chart.measure!r} is not a numeric column of the schema")
+            if chart.by is not None and types.get(chart.by) != "string":
+                raise ValueError(f"ckan.chart.by {chart.by!r} is not a text column of the schema")
         return self
 
     @model_validator(mode="after")

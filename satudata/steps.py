@@ -295,7 +295,7 @@ def publish(run: RunContext, written: Written, portal: Any, write_dsn: str | Non
     }
     outcome = run_outcome(run.run_id, "published", _utc_iso(Path(written.get("report_json", ""))))
     extras = dataset_extras(entry, written["first_period"], written["last_period"])
-    files = publish_files({kind: path for kind, path in written.items() if isinstance(path, str)})
+    files = publish_files(written, entry)
     publication = upload_resources(portal, entry, files, extras, provenance,
                                    table_resource=Path(written["csv"]).name)
     if publication.table_to_load is not None:

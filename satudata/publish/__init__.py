@@ -3,7 +3,7 @@
 ``resources`` writes the files beside the data and names every resource; ``ckan`` finds or
 creates the organization, the dataset and each resource by name (never duplicated);
 ``release`` brings the dataset to the written files and commits the version; ``datastore``
-loads the table; ``metadata`` and ``chart`` derive the dataset's metadata and its chart from
+loads the table; ``metadata``, ``chart_choice`` and ``chart`` derive the dataset's metadata and its chart from
 the catalog. Every function takes the CKAN client it uses; none imports Airflow.
 """
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ import pyarrow as pa
 
 from satudata.catalog import DatasetEntry
 from satudata.extract.archive import sha256_of
+from satudata.publish.chart_choice import chart_description, chart_for
 
 if TYPE_CHECKING:
     from satudata.publish.ckan import PublishFile
@@ -30,8 +32,9 @@ def data_file_names(entry: DatasetEntry) -> dict[str, str]:
 
 
 def chart_file_name(entry: DatasetEntry) -> str | None:
-    """The chart's file name, or None when the catalog declares no chart."""
-    return f"grafik-{entry.ckan.chart.measure}.png" if entry.ckan.chart is not None else None
+    """The chart's file name, ``grafik-<measure>.png``; None when the dataset has no measure to draw."""
+    chart = chart_for(entry)
+    return f"grafik-{chart.measure}.png" if chart is not None else None
 
 
 def write_artifacts(entry: DatasetEntry, history: pd.DataFrame | pa.Table, csv: Path, periods: list[str], out_dir: Path,
@@ -51,24 +54,29 @@ def write_artifacts(entry: DatasetEntry, history: pd.DataFrame | pa.Table, csv: 
             copy = out_dir / REPORT_NAMES[kind]
             shutil.copy2(source, copy)  # keeps the validation time
             out[kind] = str(copy)
+    chart = chart_for(entry)
     chart_name = chart_file_name(entry)
-    if entry.ckan.chart is not None and chart_name is not None:
+    if chart is not None and chart_name is not None:
         if isinstance(history, pa.Table):
             from transforms.tables import to_frame
 
-            # The chart reads the period columns and its measure; only those become pandas.
-            needed = [*entry.period_columns.values(), entry.ckan.chart.measure]
+            # The chart reads the period columns, its measure and its lines; only those become pandas.
+            needed = [*entry.period_columns.values(), chart.measure, *([chart.by] if chart.by else [])]
             history = to_frame(history.select([c for c in history.column_names if c in needed]))
-        out["chart"] = str(write_chart(history, entry, out_dir / chart_name))
+        out["chart"] = str(write_chart(history, entry, out_dir / chart_name, chart, (periods[0], periods[-1])))
     return out
 
 
-def publish_files(outputs: dict[str, str]) -> list[PublishFile]:
-    """The resources of a dataset from the written files (``outputs`` by kind), in the order they are published."""
+def publish_files(outputs: Mapping[str, object], entry: DatasetEntry) -> list[PublishFile]:
+    """The resources of a dataset from what was written, in the order they are published.
+
+    ``outputs`` holds the files' paths by kind and the first and last period (``Written``); the
+    chart's description names its measure, unit, grouping and those periods.
+    """
     from satudata.publish.ckan import PublishFile
 
     def item(kind: str, fmt: str, description: str, mimetype: str, describes_run: bool = False) -> PublishFile:
-        path = Path(outputs[kind])
+        path = Path(str(outputs[kind]))
         return PublishFile(path.name, path, fmt, description, mimetype, describes_run=describes_run)
 
     files = [
@@ -86,6 +94,9 @@ def publish_files(outputs: dict[str, str]) -> list[PublishFile]:
             item("report_json", "JSON", "Laporan validasi mutu data (JSON, setiap pemeriksaan dan hasilnya).",
                  "application/json", describes_run=True),
         ]
-    if outputs.get("chart"):
-        files.append(item("chart", "PNG", "Grafik ukuran utama per periode.", "image/png"))
+    chart = chart_for(entry)
+    if outputs.get("chart") and chart is not None:
+        first, last = outputs.get("first_period"), outputs.get("last_period")
+        description = chart_description(entry, chart, str(first) if first else None, str(last) if last else None)
+        files.append(item("chart", "PNG", description, "image/png"))
     return files

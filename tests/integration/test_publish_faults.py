@@ -101,7 +101,7 @@ def hashes_of(entry: DatasetEntry, outputs: dict[str, str]) -> dict[str, str]:
     """Resource name -> sha256 of the files of one written version (read now: files get rewritten)."""
     from satudata.publish.resources import publish_files
 
-    return {f.name: f"sha256:{sha256_of(f.path)}" for f in publish_files(outputs)}
+    return {f.name: f"sha256:{sha256_of(f.path)}" for f in publish_files(outputs, entry)}
 
 
 def publish(entry: DatasetEntry, period: Period, outputs: dict[str, str], run_id: str) -> dict:
@@ -252,7 +252,7 @@ def test_reports_follow_data_uploaded_by_an_interrupted_run(env):
     publish(entry, OCTOBER, first, "run-1")
     second = build(env, entry, SEPTEMBER, data)
     new = hashes_of(entry, second)
-    files = publish_files(second)
+    files = publish_files(second, entry)
     data_uploads = sum(1 for f in files if not f.describes_run and old[f.name] != new[f.name])
     report = next(f.name for f in files if f.describes_run)
     env["mp"].setenv("SATUDATA_CKAN_RETRIES", "1")

@@ -128,6 +128,14 @@ def test_chart_measure_must_be_a_numeric_column(tmp_path, permits):
         load_entry(_write(tmp_path, permits))
 
 
+def test_chart_lines_must_be_a_text_column(tmp_path, permits):
+    permits["ckan"]["chart"]["by"] = "tahun"
+    with pytest.raises(CatalogError, match=r"chart\.by 'tahun' is not a text column"):
+        load_entry(_write(tmp_path, permits))
+    permits["ckan"]["chart"]["by"] = "nama_kabupaten_kota"
+    assert load_entry(_write(tmp_path, permits)).ckan.chart.by == "nama_kabupaten_kota"
+
+
 def test_licence_defaults_to_the_deployment_setting(tmp_path, permits, monkeypatch):
     from satudata.publish.metadata import license_id
 

@@ -1,11 +1,10 @@
-"""Published metadata and side files, without a portal: periods, extras, report HTML, chart."""
+"""Published metadata and side files, without a portal: periods, extras, report HTML (the chart: test_chart)."""
 
 from __future__ import annotations
 
 import json
 from datetime import date
 
-import pandas as pd
 import pytest
 
 from satudata.catalog import get_entry
@@ -53,22 +52,3 @@ def test_report_html_escapes_values_and_is_stable():
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "Judul &amp; &lt;uji&gt;" in html
     assert render_html(report) == html
-
-
-def test_chart_is_the_same_file_for_the_same_data(tmp_path):
-    from satudata.publish.chart import measure_per_period, write_chart
-
-    entry = get_entry(DATASET)
-    frame = pd.DataFrame({"tahun": [2026, 2026, 2026], "bulan": [9, 10, 10], "jumlah_izin_terbit": [5, 7, 8]})
-    series = measure_per_period(frame, entry)
-    assert series.to_dict() == {"2026-09": 5.0, "2026-10": 15.0}
-    a = write_chart(frame, entry, tmp_path / "a.png").read_bytes()
-    b = write_chart(frame, entry, tmp_path / "b.png").read_bytes()
-    assert a == b and a[:4] == b"\x89PNG"
-
-
-def test_chart_labels_use_indonesian_number_format():
-    from satudata.publish.chart import _indonesian
-
-    assert _indonesian(1234567, 0) == "1.234.567"
-    assert _indonesian(88.345, 1) == "88,3"
