@@ -50,8 +50,8 @@ def main() -> None:
     from agency_api_hook import AgencyApiHook
 
     from devstack.samples.agency_api import AgencyApiServer
-    from satudata.catalog import PagePagination
     from satudata.extract.rest import iter_pages
+    from satudata.sources import PagePagination
 
     server = AgencyApiServer().start_in_thread()
     os.environ.update(sample_agencies.api_connections(server.url))

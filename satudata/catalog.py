@@ -7,14 +7,14 @@ registry, so a typo in a catalog file is an error with the file and key, never a
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from satudata import settings
 from satudata.periods import Schedule
-from transforms.cells import PERIOD_FORMATS
+from satudata.sources import Source, Strict
 
 ColumnType = Literal["string", "int64", "float64", "date", "bool"]
 
@@ -28,189 +28,14 @@ class CatalogError(ValueError):
     """A catalog file is missing, unreadable or does not match the catalog schema."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SourceField(_Strict):
-    """A field the source must deliver; fields not declared are dropped when the input is read.
-
-    For file and API sources a field may also map what the source writes to what is published:
-    its published ``column`` name, a code list (``values``), how a month or year cell is
-    written (``format``) and a ``default`` for empty or absent cells.
-    """
-
-    name: str = Field(description="Column header (file), record key (API) or column (SQL) as the source spells it.")
-    type: Literal["string", "int64", "float64", "date"]
-    required: bool = Field(True, description="An empty value is an error when true.")
-    column: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]*$",
-                               description="The published column (snake_case); default: the name as it is.")
-    values: dict[str, str] | None = Field(
-        None, min_length=1, description="Code list: each value the source writes -> the published label.")
-    format: Literal[PERIOD_FORMATS] | None = Field(  # type: ignore[valid-type]
-        None, description="How a month or year cell is written, by example: 'Januari 2024', 'Jan-24', "
-        "'2024-01', '03/2024' or '2024'; the value is the period's first day.")
-    default: str | int | float | None = Field(None, description="The value of an empty or absent cell.")
-
-    @model_validator(mode="after")
-    def _mapping_fits_the_type(self) -> SourceField:
-        if self.format is not None and self.type != "date":
-            raise ValueError(f"field {self.name!r}: a format reads months and years, so its type must be date")
-        if self.values is not None and self.type != "string":
-            raise ValueError(f"field {self.name!r}: a code list maps text, so its type must be string")
-        return self
-
-    @property
-    def published(self) -> str:
-        """The field's column in the staged rows and the published table."""
-        return self.column or self.name
-
-    @property
-    def maps(self) -> bool:
-        """True when the field maps values or names (not for SQL sources, which alias in the query)."""
-        return any(v is not None for v in (self.column, self.values, self.format, self.default))
-
-
-class SqlSource(_Strict):
-    """Rows read with one parameterised query bounded by the run's data interval."""
-
-    kind: Literal["sql"]
-    system: str = Field(description="Name of the agency system, recorded as provenance.")
-    conn_id: str = Field(description="Airflow connection of the source database.")
-    query: str = Field(description="SQL with :start and :end bind parameters (end exclusive).")
-    fields: list[SourceField] = Field(
-        min_length=1, description="The columns the query returns that the transform reads, with their types.")
-
-    @field_validator("fields")
-    @classmethod
-    def _sql_fields_only_declare(cls, fields: list[SourceField]) -> list[SourceField]:
-        mapped = [f.name for f in fields if f.maps]
-        if mapped:
-            raise ValueError(f"SQL fields {mapped} use column/values/format/default: write that in the query")
-        return fields
-
-    @field_validator("query")
-    @classmethod
-    def _bounded_by_interval(cls, query: str) -> str:
-        if ":start" not in query or ":end" not in query:
-            raise ValueError("the query must use the :start and :end bind parameters")
-        return query
-
-    @property
-    def origin(self) -> str:
-        return f"connection `{self.conn_id}`"
-
-
-class PagePagination(_Strict):
-    """Numbered pages: ``?page=1&per_page=100`` until a page comes back short or empty."""
-
-    style: Literal["page"]
-    page_param: str = "page"
-    size_param: str = "per_page"
-    page_size: int = Field(100, ge=1, le=10_000)
-
-
-class CursorPagination(_Strict):
-    """Opaque cursors: each answer names the cursor of the next page, none on the last page."""
-
-    style: Literal["cursor"]
-    cursor_param: str = "cursor"
-    next_cursor_key: str = Field("next_cursor", description="Key of the answer holding the next cursor.")
-    size_param: str = "limit"
-    page_size: int = Field(100, ge=1, le=10_000)
-
-
-class IntervalParams(_Strict):
-    """Query parameters that bound a request to the run's interval (ISO dates, end exclusive)."""
-
-    start: str
-    end: str
-
-
-class RestSource(_Strict):
-    """Records read from an agency JSON API, page by page, for the run's data interval."""
-
-    kind: Literal["rest"]
-    system: str = Field(description="Name of the agency system, recorded as provenance.")
-    conn_id: str = Field(description="Airflow connection: host = API base URL; login/password or token.")
-    endpoint: str = Field(pattern=r"^/", description="Path under the connection's base URL.")
-    interval_params: IntervalParams
-    pagination: Annotated[PagePagination | CursorPagination, Field(discriminator="style")]
-    records_key: str = Field(description="Key of the answer holding the list of records.")
-    fields: list[SourceField] = Field(min_length=1)
-
-    @property
-    def origin(self) -> str:
-        return f"connection `{self.conn_id}`, `{self.endpoint}`"
-
-
-class FileSource(_Strict):
-    """An export file (CSV or XLSX), one per period, dropped in the landing folder or fetched over HTTP."""
-
-    kind: Literal["file"]
-    system: str = Field(description="Name of the agency system, recorded as provenance.")
-    format: Literal["csv", "xlsx"]
-    history: bool = Field(False, description="One file holds many periods; each run takes its period's rows.")
-    path: str = Field(
-        pattern=r"^[^/]",
-        description="Path under the landing folder with {period} for the period key, e.g. dukcapil/{period}.csv "
-        "(a history file has one path for every period).",
-    )
-    conn_id: str | None = Field(
-        None,
-        description="Fetch the file over HTTP from this connection's base URL + path, not the landing folder.",
-    )
-    sheet: str | None = Field(None, description="XLSX sheet to read (default: the first).")
-    number_format: Literal["indonesian", "plain"] = Field(
-        "indonesian", description="indonesian: 1.234,5 (thousands dot, decimal comma); plain: 1234.5."
-    )
-    fields: list[SourceField] = Field(min_length=1)
-    period_field: str | None = Field(
-        None, description="The field holding each row's period (a date field, usually with a format): a row "
-        "outside the run's period is an error, or with history, is left to the run of its own period.")
-
-    @model_validator(mode="after")
-    def _period_field_is_a_date(self) -> FileSource:
-        fields = {f.name: f for f in self.fields}
-        if self.period_field is not None and (self.period_field not in fields
-                                              or fields[self.period_field].type != "date"):
-            raise ValueError(f"period_field {self.period_field!r} must name a date field of the source")
-        if self.history and self.period_field is None:
-            raise ValueError("a history file needs period_field: the field that holds each row's period")
-        return self
-
-    @field_validator("path")
-    @classmethod
-    def _stays_in_landing(cls, path: str, info: ValidationInfo) -> str:
-        if ".." in Path(path).parts:
-            raise ValueError("the path must stay inside the landing folder")
-        if not info.data.get("history") and "{period}" not in path:
-            raise ValueError("the path needs {period} (or the source is a history file: history: true)")
-        return path
-
-    @property
-    def origin(self) -> str:
-        if self.conn_id:
-            return f"connection `{self.conn_id}`, file `{self.path}`"
-        return f"landing file `{self.path}`"
-
-    def file_for(self, period_key: str) -> str:
-        return self.path.replace("{period}", period_key)
-
-
-Source = Annotated[SqlSource | RestSource | FileSource, Field(discriminator="kind")]
-
-
-
-
-class Column(_Strict):
+class Column(Strict):
     name: str
     type: ColumnType
     description: str
     unit: str | None = None
 
 
-class TableSchema(_Strict):
+class TableSchema(Strict):
     columns: list[Column]
     primary_key: list[str]
 
@@ -229,13 +54,13 @@ class TableSchema(_Strict):
         return [c.name for c in self.columns]
 
 
-class Organization(_Strict):
+class Organization(Strict):
     name: str
     title: str
     description: str = ""
 
 
-class Chart(_Strict):
+class Chart(Strict):
     """The chart published with the dataset: one measure per period, one line per group or one total.
 
     A dataset whose catalog names none gets ``satudata.publish.chart_choice.default_chart``.
@@ -251,7 +76,7 @@ class Chart(_Strict):
     )
 
 
-class CkanMetadata(_Strict):
+class CkanMetadata(Strict):
     name: str = Field(pattern=r"^[a-z0-9_-]{2,100}$")
     title: str
     notes: str
@@ -269,7 +94,7 @@ class CkanMetadata(_Strict):
 PersonalDataKind = Literal["nik", "no_kk", "nip", "npwp", "telepon", "email"]
 
 
-class PersonalDataAllowance(_Strict):
+class PersonalDataAllowance(Strict):
     """A column whose look-alikes of one personal-data kind are known not to be personal data."""
 
     column: str
@@ -277,7 +102,7 @@ class PersonalDataAllowance(_Strict):
     reason: str = Field(min_length=10, description="Why these values are not personal data.")
 
 
-class SmallCellSuppression(_Strict):
+class SmallCellSuppression(Strict):
     """Counts from 1 to k are emptied before publication (see satudata.gate.suppression)."""
 
     k: int = Field(ge=1, le=20)
@@ -285,7 +110,7 @@ class SmallCellSuppression(_Strict):
     also_blank: list[str] = Field(default=[], description="Columns emptied in the same rows.")
 
 
-class RegionColumns(_Strict):
+class RegionColumns(Strict):
     """A source field naming the region of each row: the step adds its Kemendagri code and official name.
 
     Names are matched as agencies write them (``Kab. Kutai Kartanegara``, ``KUKAR``, ``Samarinda``);
@@ -299,7 +124,7 @@ class RegionColumns(_Strict):
     name_column: str = Field("nama_kabupaten_kota", description="Schema column for the official name.")
 
 
-class DatasetEntry(_Strict):
+class DatasetEntry(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     schedule: Schedule
     source: Source

@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from devstack.samples import agencies as sample_agencies
-from satudata.catalog import CursorPagination, PagePagination
+from satudata.sources import CursorPagination, PagePagination
 
 
 def iter_pages(api, *args):
