@@ -62,6 +62,9 @@ def test_run_covers_the_previous_complete_period(build_dag, tmp_path, schedule, 
 
 
 @pytest.mark.parametrize("schedule, first, last, keys", [
+    # The examples of docs/operations.md, Backfill.
+    ("annual", "2015-01-01T00:00+08:00", "2024-12-31", [str(y) for y in range(2015, 2025)]),
+    ("monthly", "2026-01-01T00:00+08:00", "2026-06-30", [f"2026-{m:02d}" for m in range(1, 7)]),
     ("annual", "2015-01-01T00:00+08:00", "2024-01-01T00:00+08:00", [str(y) for y in range(2015, 2025)]),
     ("quarterly", "2024-01-01T00:00+08:00", "2024-12-31", ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4"]),
     ("weekly", "2024-12-30T00:00+08:00", "2025-01-13T00:00+08:00", ["2025-W01", "2025-W02", "2025-W03"]),
