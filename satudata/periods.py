@@ -17,11 +17,20 @@ from zoneinfo import ZoneInfo
 
 from satudata import settings
 
-Schedule = Literal["daily", "monthly", "semiannual"]
+Schedule = Literal["daily", "weekly", "monthly", "quarterly", "semiannual", "annual"]
 
 
 def _semester(day: date) -> int:
     return 1 if day.month <= 6 else 2
+
+
+def _quarter(day: date) -> int:
+    return (day.month - 1) // 3 + 1
+
+
+def _iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def _add_months(day: date, months: int) -> date:
@@ -54,6 +63,20 @@ SCHEDULES: dict[str, _Calendar] = {
         "0 0 1 1,7 *", lambda d: date(d.year, 1 if d.month <= 6 else 7, 1), lambda d: _add_months(d, 6),
         lambda d: f"{d.year}-S{_semester(d)}",
         re.compile(r"^(\d{4})-S([12])$"), lambda m: date(int(m[1]), 1 if m[2] == "1" else 7, 1),
+    ),
+    "annual": _Calendar(
+        "0 0 1 1 *", lambda d: date(d.year, 1, 1), lambda d: date(d.year + 1, 1, 1), lambda d: f"{d.year}",
+        re.compile(r"^(\d{4})$"), lambda m: date(int(m[1]), 1, 1),
+    ),
+    "quarterly": _Calendar(
+        "0 0 1 1,4,7,10 *", lambda d: date(d.year, 3 * _quarter(d) - 2, 1), lambda d: _add_months(d, 3),
+        lambda d: f"{d.year}-Q{_quarter(d)}",
+        re.compile(r"^(\d{4})-Q([1-4])$"), lambda m: date(int(m[1]), 3 * int(m[2]) - 2, 1),
+    ),
+    # ISO weeks, Monday to Sunday, named by ISO year and week: 2025-W01 opens on 2024-12-30.
+    "weekly": _Calendar(
+        "0 0 * * 1", lambda d: d - timedelta(days=d.weekday()), lambda d: d + timedelta(days=7), _iso_week,
+        re.compile(r"^(\d{4})-W(\d{2})$"), lambda m: date.fromisocalendar(int(m[1]), int(m[2]), 1),
     ),
 }
 
@@ -90,9 +113,10 @@ class Period:
 
     @classmethod
     def from_key(cls, key: str, schedule: str | None = None) -> Period:
-        """The period a key names: 2026-10-05 (daily), 2026-10 (monthly), 2026-S2 (semiannual).
+        """The period a key names: 2026-10-05 (daily), 2026-W41 (weekly), 2026-10 (monthly),
+        2026-Q4 (quarterly), 2026-S2 (semiannual), 2026 (annual).
 
-        Without ``schedule`` the key's shape decides.
+        Without ``schedule`` the key's shape decides: no two schedules' keys look alike.
         """
         names = [schedule] if schedule else list(SCHEDULES)
         for name in names:
@@ -114,11 +138,14 @@ class Period:
 
     @property
     def key(self) -> str:
-        """The period's name in paths and metadata: 2026-10-05, 2026-10 or 2026-S2."""
+        """The period's name in paths and metadata: 2026-10-05, 2026-W41, 2026-10, 2026-Q4, 2026-S2 or 2026."""
         return SCHEDULES[self.schedule].key(self.start)
 
     @property
     def year(self) -> int:
+        """The year of the first day; of a weekly period, the ISO year its key names."""
+        if self.schedule == "weekly":
+            return self.start.isocalendar().year
         return self.start.year
 
     @property
@@ -130,6 +157,15 @@ class Period:
         return _semester(self.start)
 
     @property
+    def quarter(self) -> int:
+        return _quarter(self.start)
+
+    @property
+    def week(self) -> int:
+        """The ISO week of the first day."""
+        return self.start.isocalendar().week
+
+    @property
     def last_day(self) -> date:
         """The period's last day (``end`` is the day after)."""
         return self.end - timedelta(days=1)
@@ -139,8 +175,9 @@ class Period:
         return Period.containing(self.schedule, self.start - timedelta(days=1))
 
     def values(self) -> dict[str, Any]:
-        """What a row says of its period, by role: year, month, semester, date (the first day)."""
-        return {"year": self.year, "month": self.month, "semester": self.semester, "date": self.start.isoformat()}
+        """What a row says of its period, by role: year, month, semester, quarter, week, date (the first day)."""
+        return {"year": self.year, "month": self.month, "semester": self.semester, "date": self.start.isoformat(),
+                "quarter": self.quarter, "week": self.week}
 
     def parameters(self) -> dict[str, Any]:
         """Suite parameters ($PARAMETER) describing the period, for freshness expectations."""
@@ -150,4 +187,6 @@ class Period:
             "period_semester": self.semester,
             "period_start": self.start.isoformat(),
             "period_end": self.end.isoformat(),
+            "period_quarter": self.quarter,
+            "period_week": self.week,
         }

@@ -257,8 +257,13 @@ def write_outputs(run: RunContext, gate: GateOutput) -> Written:
 
 
 def period_filters(run: RunContext) -> dict[str, Any] | None:
-    """DataStore filters selecting the period's rows, or None if its columns do not say."""
-    roles = {"daily": ("date",), "monthly": ("year", "month"), "semiannual": ("year", "semester")}
+    """DataStore filters selecting the period's rows, or None if its columns do not say.
+
+    A weekly table is filtered by ISO year and week (``year`` + ``week``); one naming its weeks
+    otherwise (say, by their first day) is not filtered.
+    """
+    roles = {"daily": ("date",), "monthly": ("year", "month"), "semiannual": ("year", "semester"),
+             "annual": ("year",), "quarterly": ("year", "quarter"), "weekly": ("year", "week")}
     needed = roles.get(run.period.schedule, ())
     columns = run.entry.period_columns
     if not needed or any(r not in columns for r in needed):

@@ -150,16 +150,26 @@ def transformed_rows(run: RunContext, path: Path, period: Period | None, progres
         raise InputError(f"{path}: the transform {entry.transform} failed: {exc}") from None
 
 
+# Schedules whose period the rows tell: the roles read and the key they make.
+INFERABLE = {
+    "monthly": (("year", "month"), "{}-{:02d}"),
+    "quarterly": (("year", "quarter"), "{}-Q{}"),
+    "annual": (("year",), "{}"),
+}
+
+
 def infer_period(entry: DatasetEntry, frame: pd.DataFrame) -> Period | None:
-    """The monthly period most rows belong to, from the catalog's period columns."""
+    """The period most rows belong to, from the catalog's period columns (monthly, quarterly, annual)."""
     cols = entry.period_columns
-    if entry.schedule != "monthly" or not {"year", "month"} <= set(cols) or frame.empty:
+    if entry.schedule not in INFERABLE or frame.empty:
         return None
-    pairs = frame[[cols["year"], cols["month"]]].dropna().astype(int)
-    if pairs.empty:
+    roles, key = INFERABLE[entry.schedule]
+    if not set(roles) <= set(cols):
         return None
-    year, month = pairs.value_counts().idxmax()
-    return Period.from_key(f"{year}-{month:02d}", "monthly")
+    values = frame[[cols[r] for r in roles]].dropna().astype(int)
+    if values.empty:
+        return None
+    return Period.from_key(key.format(*values.value_counts().idxmax()), entry.schedule)
 
 
 def _read_previous(entry: DatasetEntry, path: Path) -> pd.DataFrame:

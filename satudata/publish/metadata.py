@@ -21,6 +21,19 @@ FREQUENCY_URI = {
     "daily": "http://publications.europa.eu/resource/authority/frequency/DAILY",
     "monthly": "http://publications.europa.eu/resource/authority/frequency/MONTHLY",
     "semiannual": "http://publications.europa.eu/resource/authority/frequency/ANNUAL_2",
+    "annual": "http://publications.europa.eu/resource/authority/frequency/ANNUAL",
+    "quarterly": "http://publications.europa.eu/resource/authority/frequency/QUARTERLY",
+    "weekly": "http://publications.europa.eu/resource/authority/frequency/WEEKLY",
+}
+
+# Satu Data's publication frequency (the ``frekuensi_penerbitan`` field) of each schedule.
+FREKUENSI_PENERBITAN = {
+    "daily": "Harian",
+    "weekly": "Mingguan",
+    "monthly": "Bulanan",
+    "quarterly": "Triwulanan",
+    "semiannual": "Semesteran",
+    "annual": "Tahunan",
 }
 
 # Frictionless Table Schema names of the catalog's column types.
@@ -28,7 +41,7 @@ FRICTIONLESS_TYPES = {"string": "string", "int64": "integer", "float64": "number
 
 
 def period_bounds(key: str) -> tuple[date, date]:
-    """First and last day (inclusive) of a period key: 2026-10-05, 2026-10 or 2026-S2."""
+    """First and last day (inclusive) of a period key: 2026-10-05, 2026-W41, 2026-10, 2026-Q4, 2026-S2 or 2026."""
     period = Period.from_key(key)
     return period.start, period.last_day
 
@@ -42,6 +55,8 @@ def dataset_extras(entry: DatasetEntry, first_period: str, last_period: str) -> 
     """Satu Data and DCAT extras of the dataset holding periods ``first_period``..``last_period``."""
     meta = entry.ckan
     extras = dict(meta.extras)
+    # The catalog's own value stays; a dataset that does not say gets its schedule's.
+    extras.setdefault("frekuensi_penerbitan", FREKUENSI_PENERBITAN[entry.schedule])
     extras["periode_data"] = f"{first_period} s.d. {last_period}"
     extras["temporal_start"] = period_bounds(first_period)[0].isoformat()
     extras["temporal_end"] = period_bounds(last_period)[1].isoformat()

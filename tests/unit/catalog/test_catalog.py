@@ -142,3 +142,28 @@ def test_licence_defaults_to_the_deployment_setting(tmp_path, permits, monkeypat
     del permits["ckan"]["license_id"]
     monkeypatch.setenv("SATUDATA_CKAN_LICENSE_ID", "cc-by-sa")
     assert license_id(load_entry(_write(tmp_path, permits))) == "cc-by-sa"
+
+
+@pytest.mark.parametrize("schedule, period_columns, key", [
+    ("annual", {"year": "tahun"}, "2024"),
+    ("quarterly", {"year": "tahun", "quarter": "bulan"}, "2024-Q1"),
+    ("weekly", {"year": "tahun", "week": "bulan"}, "2024-W05"),
+])
+def test_entry_with_a_new_schedule_loads(tmp_path, schedule, period_columns, key):
+    from satudata.periods import CRON, Period
+
+    text = PERMITS.read_text(encoding="utf-8")
+    text = text.replace("schedule: monthly", f"schedule: {schedule}", 1)
+    text = text.replace("period_columns: {year: tahun, month: bulan}", f"period_columns: {period_columns}", 1)
+    path = tmp_path / PERMITS.name
+    path.write_text(text, encoding="utf-8")
+    entry = load_entry(path)
+    assert entry.schedule == schedule and entry.period_columns == period_columns
+    assert CRON[entry.schedule]
+    assert Period.from_key(key, entry.schedule).key == key
+
+
+def test_unknown_schedule_is_rejected(tmp_path, permits):
+    permits["schedule"] = "yearly"
+    with pytest.raises(CatalogError, match="schedule"):
+        load_entry(_write(tmp_path, permits))

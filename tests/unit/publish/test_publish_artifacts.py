@@ -21,6 +21,12 @@ DATASET = "dpmptsp_izin_terbit_bulanan"
     ("2026-S1", date(2026, 1, 1), date(2026, 6, 30)),
     ("2026-S2", date(2026, 7, 1), date(2026, 12, 31)),
     ("2026-10-05", date(2026, 10, 5), date(2026, 10, 5)),
+    ("2024", date(2024, 1, 1), date(2024, 12, 31)),
+    ("2024-Q1", date(2024, 1, 1), date(2024, 3, 31)),
+    ("2024-Q4", date(2024, 10, 1), date(2024, 12, 31)),
+    ("2024-W05", date(2024, 1, 29), date(2024, 2, 4)),
+    ("2025-W01", date(2024, 12, 30), date(2025, 1, 5)),
+    ("2020-W53", date(2020, 12, 28), date(2021, 1, 3)),
 ])
 def test_period_bounds(key, first, last):
     assert period_bounds(key) == (first, last)
@@ -34,6 +40,39 @@ def test_extras_keep_catalog_fields_and_add_dcat_keys():
     assert (extras["temporal_start"], extras["temporal_end"]) == ("2026-08-01", "2026-10-31")
     assert extras["frequency"] == FREQUENCY_URI["monthly"]
     assert json.loads(extras["conforms_to"]) == entry.ckan.conforms_to
+
+
+@pytest.mark.parametrize("schedule, first, last, start, end, uri, frekuensi", [
+    ("annual", "2015", "2024", "2015-01-01", "2024-12-31", "ANNUAL", "Tahunan"),
+    ("quarterly", "2024-Q3", "2025-Q1", "2024-07-01", "2025-03-31", "QUARTERLY", "Triwulanan"),
+    ("weekly", "2024-W52", "2025-W02", "2024-12-23", "2025-01-12", "WEEKLY", "Mingguan"),
+])
+def test_extras_of_the_new_schedules(schedule, first, last, start, end, uri, frekuensi):
+    entry = get_entry(DATASET)
+    extras = dict(entry.ckan.extras)
+    del extras["frekuensi_penerbitan"]
+    entry = entry.model_copy(update={"schedule": schedule,
+                                     "ckan": entry.ckan.model_copy(update={"extras": extras})})
+    extras = dataset_extras(entry, first, last)
+    assert extras["frequency"] == f"http://publications.europa.eu/resource/authority/frequency/{uri}"
+    assert extras["frekuensi_penerbitan"] == frekuensi
+    assert extras["periode_data"] == f"{first} s.d. {last}"
+    assert (extras["temporal_start"], extras["temporal_end"]) == (start, end)
+
+
+def test_catalog_frequency_stays_and_agrees_with_the_schedule():
+    from satudata.catalog import load_catalog
+    from satudata.publish.metadata import FREKUENSI_PENERBITAN
+
+    assert set(FREQUENCY_URI) == set(FREKUENSI_PENERBITAN)
+    for entry in load_catalog():
+        assert entry.ckan.extras["frekuensi_penerbitan"] == FREKUENSI_PENERBITAN[entry.schedule], entry.id
+        assert dataset_extras(entry, "2026-10", "2026-10")["frekuensi_penerbitan"] == \
+            entry.ckan.extras["frekuensi_penerbitan"]
+    entry = get_entry(DATASET)
+    said = entry.ckan.model_copy(update={"extras": {**entry.ckan.extras, "frekuensi_penerbitan": "Tahunan"}})
+    assert dataset_extras(entry.model_copy(update={"ckan": said}), "2026-10", "2026-10")[
+        "frekuensi_penerbitan"] == "Tahunan"
 
 
 def test_report_html_escapes_values_and_is_stable():
