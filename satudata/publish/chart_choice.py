@@ -30,7 +30,8 @@ BULAN_SINGKAT = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", 
 _MEAN_PREFIXES = ("rata_rata", "median", "persentase", "persentil", "rasio", "indeks", "ikm", "nrr", "skor", "nilai")
 _MEAN_UNITS = {"persen", "%", "indeks", "skor", "rasio"}
 _ACRONYMS = {"ikm": "IKM", "nrr": "NRR", "mpp": "MPP", "skm": "SKM", "ktp": "KTP", "kk": "KK", "opd": "OPD"}
-_PERIOD_WORDS = {"date": "hari", "day": "hari", "month": "bulan", "semester": "semester", "year": "tahun"}
+_PERIOD_WORDS = {"date": "hari", "day": "hari", "week": "minggu", "month": "bulan", "quarter": "triwulan",
+                 "semester": "semester", "year": "tahun"}
 
 
 def _candidates(entry: DatasetEntry) -> list[Column]:
@@ -100,7 +101,7 @@ def measure_label(entry: DatasetEntry, chart: Chart, scale_word: str = "") -> st
 
 def period_word(entry: DatasetEntry) -> str:
     """The period a point stands for: hari, bulan, semester or tahun."""
-    for role in ("date", "day", "month", "semester", "year"):
+    for role in ("date", "day", "week", "month", "quarter", "semester", "year"):
         if role in entry.period_columns:
             return _PERIOD_WORDS[role]
     return "periode"
@@ -133,7 +134,18 @@ def period_text(key: str) -> str:
         return f"{first.day} {BULAN[first.month - 1]} {first.year}"
     if period.schedule == "semiannual":
         return f"Semester {period.semester} {first.year}"
-    return f"{BULAN[first.month - 1]} {first.year}"
+    return _coarse_text(period) or f"{BULAN[first.month - 1]} {first.year}"
+
+
+def _coarse_text(period: Period) -> str | None:
+    """A year, quarter or week in words (the same on the axis as in titles), or None."""
+    if period.schedule == "annual":
+        return str(period.year)
+    if period.schedule == "quarterly":
+        return f"Triwulan {period.values()['quarter']} {period.year}"
+    if period.schedule == "weekly":
+        return f"Minggu {period.values()['week']} {period.values()['year']}"
+    return None
 
 
 def tick_text(key: str) -> str:
@@ -146,7 +158,9 @@ def tick_text(key: str) -> str:
         return f"{period.start.day} {BULAN_SINGKAT[period.month - 1]}"
     if period.schedule == "semiannual":
         return f"Smt {period.semester} {period.year}"
-    return f"{BULAN_SINGKAT[period.month - 1]} {period.year}"
+    if period.schedule == "quarterly":
+        return f"Tw {period.values()['quarter']} {period.year}"
+    return _coarse_text(period) or f"{BULAN_SINGKAT[period.month - 1]} {period.year}"
 
 
 def period_span(first: str, last: str) -> str:
@@ -177,6 +191,7 @@ def period_keys(frame: pd.DataFrame, entry: DatasetEntry) -> pd.Series:
     if "month" in cols:
         key = year + "-" + frame[cols["month"]].astype("int64").astype(str).str.zfill(2)
         return key + "-" + frame[cols["day"]].astype("int64").astype(str).str.zfill(2) if "day" in cols else key
-    if "semester" in cols:
-        return year + "-S" + frame[cols["semester"]].astype("int64").astype(str)
+    for role, mark, width in (("semester", "-S", 1), ("quarter", "-Q", 1), ("week", "-W", 2)):
+        if role in cols:
+            return year + mark + frame[cols[role]].astype("int64").astype(str).str.zfill(width)
     return year

@@ -72,12 +72,15 @@ def test_xlsx_header_under_title_rows_and_a_yearly_history(dirs, capsys):
     buffer = io.BytesIO()
     book.save(buffer)
     path.write_bytes(buffer.getvalue())
-    code = main(["new", "disdik_sekolah_tahunan", str(path), "--schedule", "monthly"])
+    code = main(["new", "disdik_sekolah_tahunan", str(path)])
     out = capsys.readouterr().out
     assert "XLSX, sheet 'Tabel', header on row 4" in out
+    assert "column 'Tahun' as '2024'; schedule annual" in out
     draft = yaml.safe_load((dirs / "catalog" / "disdik_sekolah_tahunan.yaml").read_text(encoding="utf-8"))
     assert draft["source"]["history"] is True and draft["source"]["period_field"] == "Tahun"
-    assert code in (0, 1)  # a monthly schedule over yearly rows may be judged; the draft itself is valid
+    assert draft["schedule"] == "annual" and draft["period_columns"] == {"year": "tahun"}
+    assert draft["schema"]["primary_key"] == ["tahun", "kabupaten_kota", "jenjang"]
+    assert code == 0, out  # checked for the latest year of the history, 2024
 
 
 @given(st.text(min_size=0, max_size=40))
