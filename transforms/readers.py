@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, cast
 
@@ -250,6 +251,26 @@ def _convert_column(cells: Any, field: FieldSpec, number_format: str, arrow_type
     return pc.take(converted, pc.index_in(cells, value_set=distinct))
 
 
+# A note under a table starts with one of these words ("Catatan: data per 31 Desember").
+_FOOTNOTE = re.compile(r"^\s*(catatan|keterangan|sumber|note|source|\*)", re.IGNORECASE)
+
+
+def table_end(rows: Sequence[Sequence[Any]], header_at: int) -> int:
+    """Where a sheet's table ends: at the blank row before the notes under it, else after the last row.
+
+    Only a blank row followed by a row whose one filled cell reads as a note (``Catatan: ...``,
+    ``Sumber: ...``) ends the table; any other row after a blank row is still data, so nothing
+    is dropped silently.
+    """
+    for i in range(header_at + 2, len(rows)):
+        if any(c not in (None, "") for c in rows[i - 1]):
+            continue
+        filled = [c for c in rows[i] if c not in (None, "")]
+        if len(filled) == 1 and isinstance(filled[0], str) and _FOOTNOTE.match(filled[0]):
+            return i - 1
+    return len(rows)
+
+
 def read_xlsx_bytes(data: bytes, fields: Sequence[FieldSpec], file: str, sheet: str | None = None,
                     number_format: str = "indonesian") -> pd.DataFrame:
     """Read an XLSX export whose header may sit below title rows; rows are numbered as in Excel."""
@@ -281,7 +302,8 @@ def read_xlsx_bytes(data: bytes, fields: Sequence[FieldSpec], file: str, sheet: 
         raise SourceParseError(file, f"no header row naming any of {sorted(wanted)} in the first 30 rows")
     header = [c.strip() if isinstance(c, str) else "" for c in values[header_at]]
     # Excel numbers rows from 1; blank rows are skipped but errors keep the sheet's row number.
-    numbered = [(i + 1, r) for i, r in enumerate(values) if i > header_at and any(c not in (None, "") for c in r)]
+    numbered = [(i + 1, r) for i, r in enumerate(values[:table_end(values, header_at)])
+                if i > header_at and any(c not in (None, "") for c in r)]
     if not numbered:
         raise SourceParseError(file, "the sheet has a header but no data rows", row=header_at + 1)
     frame = typed_frame([r for _, r in numbered], header, fields, file, header_at + 2, number_format,

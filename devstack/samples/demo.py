@@ -65,8 +65,9 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def land_exports(today: date) -> None:
-    """Drop the Disdukcapil and SKM exports of the recent periods into the landing folder."""
+    """Drop the agencies' exports and tables of the recent periods into the landing folder."""
     from devstack.samples.agencies import write_exports
+    from devstack.samples.tables import write_tables
 
     months, month = [], today.replace(day=1)
     for _ in range(3):
@@ -77,7 +78,7 @@ def land_exports(today: date) -> None:
     for _ in range(2):
         semester = (semester[0], 1) if semester[1] == 2 else (semester[0] - 1, 2)
         semesters.append(semester)
-    written = write_exports(settings.landing_dir(), months, semesters)
+    written = write_exports(settings.landing_dir(), months, semesters) + write_tables(settings.landing_dir(), today)
     print(f"Landed {len(written)} export files in {settings.landing_dir()}", file=sys.stderr)
 
 

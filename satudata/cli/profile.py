@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from transforms.cells import PERIOD_FORMATS, parse_id_date, parse_id_number, parse_period_cell
-from transforms.readers import detect_delimiter, detect_encoding
+from transforms.readers import detect_delimiter, detect_encoding, table_end
 
 # Text columns with at most this many distinct values get a value set in the suite.
 VALUE_SET_MAX = 12
@@ -26,6 +26,8 @@ _ID_DECIMAL = re.compile(r"^-?[\d.]*\d,\d+$")
 _MONTH_FORMATS = [f for f in PERIOD_FORMATS if f != "2024"]
 _YEAR_HEADER = re.compile(r"tahun|year|periode", re.IGNORECASE)
 _REGION_HEADER = re.compile(r"kab|kota|wilayah|daerah|region", re.IGNORECASE)
+_CODE_HEADER = re.compile(r"^(kode|kd|code|id)\b", re.IGNORECASE)
+_RUNNING_NUMBER = re.compile(r"^(no|nomor|nomor urut|no urut)\.?$", re.IGNORECASE)
 
 
 @dataclass
@@ -41,6 +43,7 @@ class ColumnGuess:
     low: float | None = None
     high: float | None = None
     region: bool = False
+    running_number: bool = False  # a row counter ("No."): not published
 
 
 @dataclass
@@ -56,6 +59,22 @@ class SampleProfile:
     sheet: str | None
     rows: list[list[Any]]
     columns: list[ColumnGuess]
+
+    @property
+    def published(self) -> list[ColumnGuess]:
+        """The columns to publish: all but the period cell (the run gives the period columns) and row counters."""
+        return [c for c in self.columns if c is not self.period and not c.running_number]
+
+    def schedule_in_name(self) -> str | None:
+        """The schedule a period key in the file's name says (``imunisasi_2026-Q3.csv``: quarterly), if any."""
+        from satudata.periods import Period, PeriodKeyError
+
+        for token in reversed(re.split(r"[_\s]+", self.path.stem)):
+            try:
+                return Period.from_key(token).schedule
+            except PeriodKeyError:
+                continue
+        return None
 
     @property
     def period(self) -> ColumnGuess | None:
@@ -159,9 +178,10 @@ def guess_column(header: str, cells: list[Any], number_format: str) -> ColumnGue
         guess.type = "date"
         return guess
     numbers = _numbers(filled, number_format)
-    if numbers is not None:
+    if numbers is not None and not _CODE_HEADER.search(header):  # codes are text, even when all digits
         guess.type = "int64" if all(n.is_integer() for n in numbers) else "float64"
         guess.low, guess.high = min(numbers), max(numbers)
+        guess.running_number = bool(_RUNNING_NUMBER.match(header)) and numbers == list(range(1, len(numbers) + 1))
         return guess
     distinct = sorted({str(c).strip() for c in filled})
     if guess.complete and 2 <= len(distinct) <= VALUE_SET_MAX and len(distinct) < len(filled):
@@ -183,7 +203,8 @@ def profile_sample(path: Path, progress: Any = None) -> SampleProfile:
         raise ValueError(f"{path}: no rows to learn from")
     at = _header_index(rows) if kind == "xlsx" else 0
     header = [str(c).strip() if c is not None else "" for c in rows[at]]
-    body = [r for r in rows[at + 1:] if any(c is not None and str(c).strip() for c in r)]
+    end = table_end(rows, at) if kind == "xlsx" else len(rows)  # notes under the table are not rows
+    body = [r for r in rows[at + 1:end] if any(c is not None and str(c).strip() for c in r)]
     if not body:
         raise ValueError(f"{path}: a header row but no data rows to learn from")
     text_cells = [str(c).strip() for r in body for c in r if isinstance(c, str)]

@@ -41,7 +41,21 @@ def _schedule(profile: SampleProfile, wanted: str | None) -> str:
     if wanted:
         return wanted
     period = profile.period
-    return "annual" if period is not None and period.format == "2024" else "monthly"
+    if period is not None:
+        return "annual" if period.format == "2024" else "monthly"
+    return profile.schedule_in_name() or "monthly"
+
+
+def _period_in_name(profile: SampleProfile, schedule: str) -> str | None:
+    """The period key in the sample's name when it is one of ``schedule``'s (sekolah_2025.xlsx: 2025)."""
+    from satudata.periods import PeriodKeyError
+
+    for token in reversed(profile.path.stem.replace("_", " ").split()):
+        try:
+            return Period.from_key(token, schedule).key
+        except PeriodKeyError:
+            continue
+    return None
 
 
 def _periods_in(profile: SampleProfile, schedule: str) -> list[str]:
@@ -64,7 +78,8 @@ def primary_key(profile: SampleProfile) -> list[str]:
     def cell(row: list[Any], i: int | None) -> str:
         return str(row[i]) if i is not None and i < len(row) else ""
 
-    texts = [(i, c) for i, c in enumerate(profile.columns) if c.type == "string" and c is not period]
+    published = profile.published
+    texts = [(i, c) for i, c in enumerate(profile.columns) if c.type == "string" and c in published]
     for size in (1, 2, 3):
         for combo in combinations(texts, size):
             keys = [(cell(r, at), *(cell(r, i) for i, _ in combo)) for r in profile.rows]
@@ -74,7 +89,7 @@ def primary_key(profile: SampleProfile) -> list[str]:
 
 
 def _field_yaml(c: ColumnGuess, period: ColumnGuess | None) -> str:
-    parts = [f"name: {_q(c.header)}", f"type: {c.type}", f"column: {c.column}"]
+    parts = [f"name: {_q(c.header)}", f"type: {c.type}", f"column: {_q(c.column)}"]
     if c.format:
         parts.append(f"format: {_q(c.format)}")
     if not c.complete:
@@ -85,7 +100,7 @@ def _field_yaml(c: ColumnGuess, period: ColumnGuess | None) -> str:
 
 def _column_yaml(c: ColumnGuess) -> str:
     unit = f"  {REVIEW}: deskripsi dan satuan (unit)" if c.type in ("int64", "float64") else ""
-    return f"    - {{name: {c.column}, type: {c.type}, description: {_q(c.header)}}}{unit}"
+    return f"    - {{name: {_q(c.column)}, type: {c.type}, description: {_q(c.header)}}}{unit}"
 
 
 def draft_catalog(dataset_id: str, profile: SampleProfile, schedule: str, periods: list[str]) -> str:
@@ -98,7 +113,7 @@ def draft_catalog(dataset_id: str, profile: SampleProfile, schedule: str, period
     ext = profile.path.suffix.lower().lstrip(".") or "csv"
     path = f"{dataset_id}/{dataset_id}.{ext}" if history else f"{dataset_id}/{dataset_id}_{{period}}.{ext}"
     roles = PERIOD_COLUMNS[schedule]
-    published = [c for c in profile.columns if c is not period]
+    published = profile.published
     key = [*roles.values(), *primary_key(profile)]
     lines = [
         f"# Draf dari {profile.path.name} (python -m satudata new). Baris bertanda PERIKSA adalah dugaan.",
@@ -121,12 +136,13 @@ def draft_catalog(dataset_id: str, profile: SampleProfile, schedule: str, period
     if history:
         lines.append(f"  history: true  # contoh berisi {len(periods)} periode ({periods[0]} s.d. {periods[-1]})")
     lines.append("  fields:")
-    lines += [_field_yaml(c, period) for c in profile.columns]
+    lines += [_field_yaml(c, period) for c in profile.columns if not c.running_number]
+    lines += [f"    # {c.header!r}: nomor urut baris, tidak diterbitkan" for c in profile.columns if c.running_number]
     lines += [
         "transform: passthrough",
         "period_columns: {" + ", ".join(f"{r}: {c}" for r, c in roles.items()) + "}  # diisi dari periode run",
         "schema:",
-        f"  primary_key: [{', '.join(key)}]  {REVIEW}: kunci utama (unik di contoh)",
+        f"  primary_key: [{', '.join(_q(k) for k in key)}]  {REVIEW}: kunci utama (unik di contoh)",
         "  columns:",
         *[f"    - {{name: {c}, type: int64, description: {_q(c.capitalize())}}}" for c in roles.values()
           if c != "tanggal"],
@@ -135,7 +151,9 @@ def draft_catalog(dataset_id: str, profile: SampleProfile, schedule: str, period
     ]
     region = next((c for c in published if c.region), None)
     if region is not None:
-        lines.append(f"{REVIEW}: {region.column} tampak berisi kabupaten/kota; pakai kode/nama Kemendagri.")
+        lines += [f"{REVIEW}: {region.column} tampak berisi kabupaten/kota: tambahkan kode dan nama Kemendagri",
+                  "# (kolom kode_kabupaten_kota dan nama_kabupaten_kota di schema), misalnya:",
+                  f"# region: {{source: {_q(region.header)}, match: name}}"]
     org = dataset_id.split("_")[0]
     lines += [
         "ckan:",
@@ -164,9 +182,8 @@ def _range(c: ColumnGuess) -> dict[str, Any]:
 
 def draft_suite(dataset_id: str, profile: SampleProfile, schedule: str, key: list[str]) -> dict[str, Any]:
     """The GX suite: columns, row count, not-null, period, key, value sets and ranges; every one a draft."""
-    period = profile.period
     roles = PERIOD_COLUMNS[schedule]
-    published = [c for c in profile.columns if c is not period]
+    published = profile.published
     names = [*roles.values(), *[c.column for c in published]]
     expectations = [
         _expect("expect_table_columns_to_match_ordered_list", "critical", "Kolom sesuai skema", column_list=names),
@@ -230,6 +247,6 @@ def run_new(dataset_id: str, sample: Path, schedule: str | None = None, force: b
     _summary(out, profile, chosen, key, [catalog, suite])
     from satudata.cli.check import run_check
 
-    check_period = periods[-1] if periods else None
+    check_period = periods[-1] if periods else _period_in_name(profile, chosen)
     out.write(f"\nChecking the sample with the draft{f' for period {check_period}' if check_period else ''}:\n")
     return run_check(dataset_id, sample, check_period, progress=False, out=out, err=err)

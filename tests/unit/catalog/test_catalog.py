@@ -30,7 +30,11 @@ def test_bundled_catalog_loads():
         "lapor_pengaduan_bulanan": "rest",
         "mpp_kunjungan_harian": "rest",
         "skm_ikm_semester": "file",
+        "disdik_sekolah_tahunan": "file",
+        "dinkes_imunisasi_triwulanan": "file",
+        "dishub_penumpang_bulanan": "file",
     }
+    assert {e.schedule for e in entries.values()} == {"daily", "monthly", "quarterly", "semiannual", "annual"}
     assert all(c.description for e in entries.values() for c in e.table.columns)
     entry = entries["dpmptsp_izin_terbit_bulanan"]
     assert entry.table.primary_key == ["tahun", "bulan", "kode_kabupaten_kota", "kode_jenis_izin"]

@@ -35,6 +35,10 @@ def small_frame(dataset_id: str) -> pd.DataFrame:
         periods = [{cols["date"]: date(2026, 10, 1) + timedelta(days=i)} for i in range(3)]
     elif "semester" in cols:
         periods = [{cols["year"]: y, cols["semester"]: s} for y, s in ((2025, 1), (2025, 2), (2026, 1))]
+    elif "quarter" in cols:
+        periods = [{cols["year"]: y, cols["quarter"]: q} for y, q in ((2025, 4), (2026, 1), (2026, 2))]
+    elif "month" not in cols:
+        periods = [{cols["year"]: y} for y in (2023, 2024, 2025)]
     else:
         periods = [{cols["year"]: 2026, cols["month"]: m} for m in (8, 9, 10)]
     rows = []

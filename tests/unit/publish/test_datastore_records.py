@@ -69,7 +69,8 @@ def test_period_filter_by_the_entry_roles(schedule, key, columns, filters):
 def test_period_filters_of_the_bundled_catalog():
     from satudata.catalog import load_catalog
 
-    keys = {"daily": "2026-10-05", "monthly": "2026-10", "semiannual": "2026-S2"}
+    keys = {"daily": "2026-10-05", "monthly": "2026-10", "semiannual": "2026-S2", "quarterly": "2026-Q3",
+            "annual": "2025"}
     found = {e.id: period_filters(RunContext(e, Period.from_key(keys[e.schedule], e.schedule), "r"))
              for e in load_catalog()}
     assert found == {
@@ -78,4 +79,7 @@ def test_period_filters_of_the_bundled_catalog():
         "lapor_pengaduan_bulanan": {"tahun": 2026, "bulan": 10},
         "mpp_kunjungan_harian": {"tanggal": "2026-10-05"},
         "skm_ikm_semester": {"tahun": 2026, "semester": 2},
+        "disdik_sekolah_tahunan": {"tahun": 2025},
+        "dinkes_imunisasi_triwulanan": {"tahun": 2026, "triwulan": 3},
+        "dishub_penumpang_bulanan": {"tahun": 2026, "bulan": 10},
     }
