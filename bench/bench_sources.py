@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "plugins"))
+sys.path[:0] = [str(REPO / "plugins"), str(REPO)]
 
 from devstack.samples import agencies as sample_agencies  # noqa: E402
 from satudata.catalog import get_entry  # noqa: E402

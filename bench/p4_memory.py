@@ -30,6 +30,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Run as a script: the sample agencies (devstack.samples) are imported from the checkout.
+sys.path.insert(0, str(REPO))
 MONTH = date(2026, 10, 1)
 
 CHILD = r'''

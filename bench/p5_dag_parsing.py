@@ -132,6 +132,8 @@ def parse_file(path: Path, folder: Path, env: dict[str, str]) -> dict:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # the DagBag logs each file it fills from
     os.environ.update(env)
+    # Airflow puts the plugins folder on sys.path in every component; the DAG file imports from it.
+    sys.path.insert(0, str(REPO / "plugins"))
     spent = [0.0]
     processor._serialize_dags = timed(processor._serialize_dags, spent)
     wall, cpu = time.perf_counter(), time.process_time()

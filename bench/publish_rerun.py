@@ -19,7 +19,7 @@ import time
 from datetime import date
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "plugins"))
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "plugins"), str(Path(__file__).resolve().parent.parent)]
 
 
 def main() -> int:
@@ -65,8 +65,11 @@ def main() -> int:
         session.hooks["response"].append(count)
         return session
 
-    # Every client the publish step builds is counted.
+    # Every client the publish step builds is counted (the CKAN hook builds its session here).
+    import ckan_hook
+
     satudata.transport.retrying_session = counted_session
+    ckan_hook.retrying_session = counted_session
     rows = []
     period = Period("monthly", date(2026, 10, 1), date(2026, 11, 1))
     for label in ("first run", "re-run, unchanged source"):
