@@ -154,8 +154,13 @@ def draft_catalog(dataset_id: str, profile: SampleProfile, schedule: str, period
         lines += [f"{REVIEW}: {region.column} tampak berisi kabupaten/kota: tambahkan kode dan nama Kemendagri",
                   "# (kolom kode_kabupaten_kota dan nama_kabupaten_kota di schema), misalnya:",
                   f"# region: {{source: {_q(region.header)}, match: name}}"]
+    return "\n".join([*lines, *_ckan_yaml(dataset_id)]) + "\n"
+
+
+def _ckan_yaml(dataset_id: str) -> list[str]:
+    """The portal metadata, all placeholders for the walidata to write."""
     org = dataset_id.split("_")[0]
-    lines += [
+    return [
         "ckan:",
         f"  name: {dataset_id.replace('_', '-')}",
         f"  title: {_q(dataset_id.replace('_', ' ').title())}  {REVIEW}: judul untuk publik",
@@ -164,7 +169,6 @@ def draft_catalog(dataset_id: str, profile: SampleProfile, schedule: str, period
         f"  maintainer: {_q(org.upper())}  {REVIEW}: pengelola data",
         "  tags: []",
     ]
-    return "\n".join(lines) + "\n"
 
 
 def _expect(kind: str, severity: str, notes: str, **kwargs: Any) -> dict[str, Any]:
