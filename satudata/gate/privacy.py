@@ -34,9 +34,22 @@ _NPWP_PUNCTUATED = re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}\.\d[-.]\d{3}\.\d{3
 _FIFTEEN = re.compile(r"(?<![\d.,])0?\d{15}(?![\d]|[.,]\d)")
 _MOBILE = re.compile(r"(?<![\d\w])(?:\+62|62|0)[ .-]?8[1-35-9](?:[ .-]?\d){7,10}(?![\d])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
-# Cheap pre-filter: only cells with a long digit run or an @ go through the detailed checks.
-_CANDIDATE = re.compile(r"(?:\d[ .-]?){9,}\d|@")
-_CANDIDATE_RE2 = r"(?:\p{Nd}[ .-]?){9,}\p{Nd}|@"
+# Cheap pre-filter: only cells with a long digit run (separators allowed) or an @ go through the
+# detailed checks. Fullwidth and other Unicode digits and at-signs count (NFKC makes them ASCII).
+_CANDIDATE = re.compile(r"(?:\d[ .\-()\u00a0\u00ad\u200b-\u200f\u2060\ufeff]{0,5}){9,}\d|[@\uff20\ufe6b]")
+_CANDIDATE_RE2 = r"(?:\p{Nd}[ .\-()\x{a0}\x{ad}\x{200b}-\x{200f}\x{2060}\x{feff}]{0,5}){9,}\p{Nd}|[@\x{ff20}\x{fe6b}]"
+# Characters that change nothing a reader sees: soft hyphen, zero-width spaces and joiners, BOM.
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\ufeff"))
+# Digits in groups, as people write identifiers: "6472 0152 0385 0012", "(0812) 3456-7890", "+62 812.3456.7890".
+# A slash separates the parts of document numbers (503/1234/DPMPTSP/2024), not an identifier's digits.
+_DIGIT_GROUPS = re.compile(r"\d+(?:[ .\-()\u00a0]{1,4}\d+)*")
+# A calendar date (day, month, four-digit year) is never part of an identifier.
+_DATE = re.compile(r"(?<![\d.\-/])(?:0?[1-9]|[12]\d|3[01])([-/.])(?:0?[1-9]|1[0-2])\1\d{4}(?![\d])")
+# An amount or a decimal, not an identifier: 1.234.567 / 12,5 / 0.25 (a leading 0 is never an amount).
+_NUMBER = re.compile(r"^[1-9]\d{0,2}(?:([.,\u00a0 ])\d{3})(?:\1\d{3})*(?:[.,]\d+)?$|^\d+[.,]\d{1,3}$|^\d{1,3}[.,]\d+$")
+_PHONE_DIGITS = re.compile(r"(?:62|0)8[1-35-9]\d{7,10}")
+# The longest identifier (NIP) has 18 digits: longer joins are never tried.
+_MAX_ID_DIGITS = 18
 _KK_HINT = re.compile(r"(^|_)(kk|no_kk|kartu_keluarga|keluarga)(_|$)")
 
 
@@ -145,11 +158,62 @@ def is_npwp_digits(digits: str) -> bool:
     return len(digits) == 15 and digits.isdigit() and _luhn_ok(digits[:9])
 
 
+def normalise(text: str) -> str:
+    """The cell as a reader sees it: NFKC (fullwidth digits and at-signs become ASCII), invisible characters gone."""
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+
+
+def _identifier_kinds(digits: str, column: str) -> set[str]:
+    """The kinds one joined run of digits is: NIK/No. KK, NIP, NPWP or a mobile number."""
+    kinds: set[str] = set()
+    if len(digits) == 16:
+        kind = nik_kind(digits, column)
+        if kind:
+            kinds.add(kind)
+        elif is_npwp_digits(digits):
+            kinds.add("npwp")
+    elif len(digits) == 18 and is_nip(digits):
+        kinds.add("nip")
+    elif len(digits) == 15 and is_npwp_digits(digits):
+        kinds.add("npwp")
+    if _PHONE_DIGITS.fullmatch(digits):
+        kinds.add("telepon")
+    return kinds
+
+
+def grouped_identifiers(text: str, column: str = "") -> set[str]:
+    """Identifiers written in groups or glued to words: each run of digit groups, joined window by window.
+
+    ``6472 0152 0385 0012``, ``(0812) 3456-7890``, ``WA081234567890``. Amounts and decimals
+    (``1.234.567``, ``12,5``) are numbers, not identifiers. Joins stop at 18 digits, so a long
+    cell costs time in proportion to its length.
+    """
+    found: set[str] = set()
+    for match in _DIGIT_GROUPS.finditer(_DATE.sub(" ; ", text)):
+        run = match.group()
+        if len(run) < 10 or _NUMBER.match(run):
+            continue
+        groups = re.findall(r"\d+", run)
+        for start in range(len(groups)):
+            joined = ""
+            for group in groups[start:]:
+                joined += group
+                if len(joined) > _MAX_ID_DIGITS:
+                    break
+                if len(joined) >= 10:
+                    found |= _identifier_kinds(joined, column)
+    return found
+
+
 def kinds_in_text(text: str, column: str = "") -> set[str]:
-    """The kinds of personal data present in one text cell."""
+    """The kinds of personal data present in one text cell, however its identifiers are written."""
     found: set[str] = set()
     if not _CANDIDATE.search(text):
         return found
+    text = normalise(text)
+    found |= grouped_identifiers(text, column)
     if "@" in text and _EMAIL.search(text):
         found.add("email")
     for m in _SIXTEEN.finditer(text):
