@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+class LandingRefused(ValueError):
+    """A landing path that is a link or leaves the landing folder."""
+
+
 class ExportFiles(Protocol):
     """Where a file source's exports are read from.
 
@@ -34,8 +38,16 @@ class LandingFolder:
     root: Path
 
     def fetch_file(self, path: str) -> tuple[str, bytes]:
-        """The bytes of ``path`` under the folder; FileNotFoundError names both."""
+        """The bytes of ``path`` under the folder; FileNotFoundError names both, LandingRefused a link.
+
+        A symbolic link, or a path that leaves the folder, is refused rather than followed: an
+        export is a file an agency dropped here, never a pointer to another file of the machine.
+        """
         landed = self.root / path
+        inside = [landed, *(p for p in landed.parents if p != self.root and p.is_relative_to(self.root))]
+        if any(p.is_symlink() for p in inside) or not landed.resolve().is_relative_to(self.root.resolve()):
+            raise LandingRefused(f"{path} in the landing folder is a symbolic link or leaves the folder: "
+                                 "not followed; drop the export file itself")
         if not landed.is_file():
             raise FileNotFoundError(f"no export file {path} in the landing folder {self.root}")
         return path, landed.read_bytes()
@@ -56,7 +68,7 @@ def _fetch(run: RunContext, files: ExportFiles, archive: RawArchive, relative: s
     """The export archived, its bytes and its name in messages; a missing or refused file is a SourceError."""
     try:
         where, body = files.fetch_file(relative)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, LandingRefused) as exc:
         raise fail(run, archive, str(exc), None) from None
     except AgencyApiError as exc:
         if exc.status in REFUSED:

@@ -185,3 +185,23 @@ def test_month_cells_in_every_format_name_the_same_month(year, month, case):
 def test_cells_not_in_their_format_are_errors(cell, fmt):
     with pytest.raises(ValueError):
         parse_period_cell(cell, fmt)
+
+
+def test_a_symbolic_link_in_the_landing_folder_is_refused_not_followed(tmp_path):
+    entry = write_entry(tmp_path, entry_yaml())
+    secret = tmp_path / "elsewhere" / "rahasia.csv"
+    secret.parent.mkdir()
+    secret.write_text("NIK;Nama\n6472015203850012;Budi\n", encoding="utf-8")
+    landing = tmp_path / "landing"
+    (landing / "dinkes").mkdir(parents=True)
+    (landing / "dinkes" / "pasien_2024-01.csv").symlink_to(secret)
+    with pytest.raises(SourceError) as err:
+        extract_file(run_for(entry, tmp_path), LandingFolder(landing))
+    message = str(err.value)
+    assert "symbolic link" in message and "6472015203850012" not in message and "Budi" not in message
+    assert not list((tmp_path / "data" / "raw").rglob("*.csv")), "nothing was read through the link"
+    (landing / "dinkes" / "pasien_2024-01.csv").unlink()
+    (landing / "dinkes").rmdir()
+    (landing / "dinkes").symlink_to(secret.parent, target_is_directory=True)
+    with pytest.raises(SourceError, match="symbolic link"):
+        extract_file(run_for(entry, tmp_path), LandingFolder(landing))
