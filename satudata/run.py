@@ -68,4 +68,4 @@ class RunContext:
 
 def run_record_path(entry: DatasetEntry, period: Period) -> Path:
     """Where the run record of ``entry`` for ``period`` is written."""
-    return settings.zone_dir("runs", entry.id) / f"{period.key}.json"
+    return RunContext(entry, period, "").record_path

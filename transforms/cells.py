@@ -122,20 +122,20 @@ def parse_period_cell(value: Any, fmt: str) -> date:
     text = str(value).strip()
     match = _PERIOD_FORMATS[fmt].match(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a period written as {fmt!r}")
+        raise ValueError(f"not a period written as {fmt!r}")
     if fmt == "2024":
         return date(int(match[1]), 1, 1)
     if fmt in ("Januari 2024", "Jan-24"):
         month = BULAN.get(match[1].lower())
         if month is None:
-            raise ValueError(f"{text!r}: unknown month name {match[1]!r}")
+            raise ValueError(f"an unknown month name (a period written as {fmt!r} was expected)")
         year = int(match[2]) + (2000 if fmt == "Jan-24" else 0)
     elif fmt == "2024-01":
         year, month = int(match[1]), int(match[2])
     else:
         month, year = int(match[1]), int(match[2])
     if not 1 <= month <= 12:
-        raise ValueError(f"{text!r}: no month {month}")
+        raise ValueError(f"no month {month} (a period written as {fmt!r} was expected)")
     return date(year, month, 1)
 
 

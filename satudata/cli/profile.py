@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from satudata.periods import Period, PeriodKeyError
 from transforms.cells import PERIOD_FORMATS, parse_id_date, parse_id_number, parse_period_cell
 from transforms.readers import detect_delimiter, detect_encoding, table_end
 
@@ -65,13 +66,11 @@ class SampleProfile:
         """The columns to publish: all but the period cell (the run gives the period columns) and row counters."""
         return [c for c in self.columns if c is not self.period and not c.running_number]
 
-    def schedule_in_name(self) -> str | None:
-        """The schedule a period key in the file's name says (``imunisasi_2026-Q3.csv``: quarterly), if any."""
-        from satudata.periods import Period, PeriodKeyError
-
+    def period_in_name(self, schedule: str | None = None) -> Period | None:
+        """The period a key in the file's name names (``imunisasi_2026-Q3.csv``: 2026-Q3), of ``schedule`` if given."""
         for token in reversed(re.split(r"[_\s]+", self.path.stem)):
             try:
-                return Period.from_key(token).schedule
+                return Period.from_key(token, schedule)
             except PeriodKeyError:
                 continue
         return None
@@ -168,6 +167,10 @@ def guess_column(header: str, cells: list[Any], number_format: str) -> ColumnGue
     guess.complete = len(filled) == len(cells) and bool(cells)
     if not filled:
         return guess
+    # Nothing of a column holding personal data is copied into the draft (value sets, ranges).
+    from satudata.gate.privacy import kinds_in_text
+
+    personal = any(kinds_in_text(str(c)) for c in filled)
     formats = _MONTH_FORMATS + (["2024"] if _YEAR_HEADER.search(header) else [])
     for fmt in formats:
         if _parses(filled, lambda c, f=fmt: parse_period_cell(c, f)):
@@ -180,11 +183,12 @@ def guess_column(header: str, cells: list[Any], number_format: str) -> ColumnGue
     numbers = _numbers(filled, number_format)
     if numbers is not None and not _CODE_HEADER.search(header):  # codes are text, even when all digits
         guess.type = "int64" if all(n.is_integer() for n in numbers) else "float64"
-        guess.low, guess.high = min(numbers), max(numbers)
+        if not personal:
+            guess.low, guess.high = min(numbers), max(numbers)
         guess.running_number = bool(_RUNNING_NUMBER.match(header)) and numbers == list(range(1, len(numbers) + 1))
         return guess
     distinct = sorted({str(c).strip() for c in filled})
-    if guess.complete and 2 <= len(distinct) <= VALUE_SET_MAX and len(distinct) < len(filled):
+    if not personal and guess.complete and 2 <= len(distinct) <= VALUE_SET_MAX and len(distinct) < len(filled):
         guess.distinct = distinct
     return guess
 

@@ -43,19 +43,8 @@ def _schedule(profile: SampleProfile, wanted: str | None) -> str:
     period = profile.period
     if period is not None:
         return "annual" if period.format == "2024" else "monthly"
-    return profile.schedule_in_name() or "monthly"
-
-
-def _period_in_name(profile: SampleProfile, schedule: str) -> str | None:
-    """The period key in the sample's name when it is one of ``schedule``'s (sekolah_2025.xlsx: 2025)."""
-    from satudata.periods import PeriodKeyError
-
-    for token in reversed(profile.path.stem.replace("_", " ").split()):
-        try:
-            return Period.from_key(token, schedule).key
-        except PeriodKeyError:
-            continue
-    return None
+    named = profile.period_in_name()
+    return named.schedule if named is not None else "monthly"
 
 
 def _periods_in(profile: SampleProfile, schedule: str) -> list[str]:
@@ -251,6 +240,7 @@ def run_new(dataset_id: str, sample: Path, schedule: str | None = None, force: b
     _summary(out, profile, chosen, key, [catalog, suite])
     from satudata.cli.check import run_check
 
-    check_period = periods[-1] if periods else _period_in_name(profile, chosen)
+    named = profile.period_in_name(chosen)
+    check_period = periods[-1] if periods else (named.key if named is not None else None)
     out.write(f"\nChecking the sample with the draft{f' for period {check_period}' if check_period else ''}:\n")
     return run_check(dataset_id, sample, check_period, progress=False, out=out, err=err)

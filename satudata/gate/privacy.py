@@ -10,6 +10,7 @@ province code, regency, district, birth date (day + 40 for women) and serial are
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -160,8 +161,6 @@ def is_npwp_digits(digits: str) -> bool:
 
 def normalise(text: str) -> str:
     """The cell as a reader sees it: NFKC (fullwidth digits and at-signs become ASCII), invisible characters gone."""
-    import unicodedata
-
     return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
 
 
