@@ -46,8 +46,10 @@ def portal(conn_id: str | None = None) -> Any:
 def datastore_write_dsn(conn_id: str | None = None) -> str | None:
     """libpq DSN of the optional connection to the DataStore's write database, or None.
 
-    When it exists, the DataStore table loads by COPY instead of through the API.
+    When it exists, the DataStore table loads by COPY instead of through the API. Its extras
+    take libpq's TLS settings (``sslmode``, ``sslrootcert``, ...), as a source connection does.
     """
+    from agency_sql_hook import CONNECT_TIMEOUT_S, postgres_tls
     from airflow.sdk.bases.hook import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException
     from psycopg2.extensions import make_dsn
@@ -56,5 +58,8 @@ def datastore_write_dsn(conn_id: str | None = None) -> str | None:
         conn = BaseHook.get_connection(conn_id or settings.datastore_write_conn_id())
     except AirflowNotFoundException:
         return None
+    extras = conn.extra_dejson
     return str(make_dsn(host=conn.host or "127.0.0.1", port=conn.port or 5432, dbname=conn.schema,
-                        user=conn.login, password=conn.password or None))
+                        user=conn.login, password=conn.password or None,
+                        connect_timeout=int(extras.get("connect_timeout", CONNECT_TIMEOUT_S)),
+                        **postgres_tls(conn.conn_id, extras)))

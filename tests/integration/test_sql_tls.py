@@ -128,6 +128,23 @@ def test_mariadb_asked_for_tls_never_falls_back_to_plain_text(monkeypatch):
         engine.dispose()
 
 
+def test_datastore_write_connection_takes_the_same_tls_extras(monkeypatch, tls_postgres):
+    import psycopg2
+    from pipeline_clients import datastore_write_dsn
+
+    conn = _pg(tls_postgres, sslmode="verify-full", sslrootcert=str(tls_postgres["ca"]))
+    monkeypatch.setenv("AIRFLOW_CONN_DATASTORE_UNDER_TEST", json.dumps(conn))
+    dsn = datastore_write_dsn("datastore_under_test")
+    with psycopg2.connect(dsn) as db, db.cursor() as cur:
+        cur.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        assert cur.fetchone() == (True,)
+    db.close()
+    monkeypatch.setenv("AIRFLOW_CONN_DATASTORE_UNDER_TEST", json.dumps(
+        _pg(tls_postgres, sslmode="verify-ca", sslrootcert=str(tls_postgres["other_ca"]))))
+    with pytest.raises(psycopg2.OperationalError, match="certificate verify failed"):
+        psycopg2.connect(datastore_write_dsn("datastore_under_test"))
+
+
 def test_misspelt_tls_extra_is_an_error_not_a_plain_connection(monkeypatch):
     hook = _hook(monkeypatch, {"conn_type": "postgres", "host": "127.0.0.1", "extra": {"ssl_mode": "require"}})
     with pytest.raises(ValueError, match=r"unknown TLS extra\(s\) \['ssl_mode'\]"):
