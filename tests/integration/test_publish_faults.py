@@ -8,7 +8,9 @@ one set of written files, and its ``satudata_versi`` names that set.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -384,3 +386,58 @@ def test_datastore_follows_a_period_that_lost_rows(env, tmp_path, monkeypatch, s
                if r["name"].endswith(".csv"))
     left = env["client"].action.datastore_search(resource_id=csv["id"], filters={"kode_kabupaten_kota": "64.74"})
     assert left["total"] == 0
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def messages(logger: str):
+    """The messages ``logger`` logs at INFO and above inside the block.
+
+    Its own handler, not caplog's: the first run in a test process sets up logging again,
+    which drops the handler caplog put on the root logger.
+    """
+    handler = _Kept()
+    log = logging.getLogger(logger)
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield handler.messages
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
+def test_a_create_answered_by_a_gateway_error_is_looked_up_not_repeated(env):
+    # 502/504 after the portal acted: the transport must not repeat the create; create_once
+    # finds what was made. A 502 without forwarding: nothing is found, so it is created again.
+    entry = variant("uji-gangguan-gateway")
+    purge(env, entry.ckan.name)
+    outputs = build(env, entry, OCTOBER, env["tmp"].mktemp("gateway") / "data")
+    version = hashes_of(entry, outputs)
+    with FaultProxy(env["portal"]["url"]) as proxy:
+        point_at(env, proxy.url)
+        proxy.add("package_create", "504_after")
+        proxy.add("resource_create", "502_after")
+        proxy.add("resource_create", "504_after", nth=2)
+        proxy.add("resource_create", "502", nth=3)
+        with messages("satudata.publish") as logged:
+            publish(entry, OCTOBER, outputs, "run-1")
+        assert proxy.plan == [], f"faults never triggered: {proxy.plan}"
+        # One call per resource, plus one for the create that never reached the portal.
+        assert proxy.calls["resource_create"] == len(version) + 1
+        assert proxy.calls["package_create"] == 1
+    lost = [m for m in logged if "answer lost (CKANAPIError" in m]
+    assert sum(m.startswith("package_create:") for m in lost) == 1, lost
+    assert sum(m.startswith("resource_create:") for m in lost) == 3, lost
+    assert sum("had been done before the answer was lost" in m for m in logged) == 3, logged
+    assert_wholly(env, entry.ckan.name, version, int(outputs["rows"]))
+
