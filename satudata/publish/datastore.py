@@ -99,19 +99,30 @@ def _has_table(client: CkanClient, resource_id: str) -> bool:
 
 
 def _delete_stale(client: CkanClient, resource_id: str, entry: DatasetEntry, period_filters: dict[str, Any],
-                  frame: pd.DataFrame) -> int:
-    """Delete the period's rows that the new version no longer has (upsert alone keeps them)."""
+                  frame: pd.DataFrame, page_rows: int = READ_LIMIT) -> int:
+    """Delete the period's rows that the new version no longer has (upsert alone keeps them).
+
+    Reads the period's keys a page at a time in ``_id`` order (each page starts after the last
+    ``_id`` seen, so deleting never shifts a page) and deletes each page's stale rows by ``_id``
+    in one call: any number of rows, one read and at most one delete per page.
+    """
     key = list(entry.table.primary_key)
-    found = client.call_action(
-        "datastore_search",
-        {"resource_id": resource_id, "filters": period_filters, "fields": key, "limit": READ_LIMIT},
-    )["records"]
     wanted = {tuple(str(v) for v in r) for r in frame[key].astype(object).itertuples(index=False, name=None)}
-    stale = [r for r in found if tuple(str(r[k]) for k in key) not in wanted]
-    for row in stale:
-        client.call_action("datastore_delete",
-                           {"resource_id": resource_id, "filters": {k: row[k] for k in key}, "force": True})
-    return len(stale)
+    deleted = 0
+    last = 0
+    while True:
+        page = client.call_action("datastore_search", {
+            "resource_id": resource_id, "filters": {**period_filters, "_id": {"gt": last}},
+            "fields": ["_id", *key], "sort": "_id", "limit": page_rows, "include_total": False,
+        })["records"]
+        stale = [r["_id"] for r in page if tuple(str(r[k]) for k in key) not in wanted]
+        if stale:
+            client.call_action("datastore_records_delete",
+                               {"resource_id": resource_id, "filters": {"_id": stale}, "force": True})
+            deleted += len(stale)
+        if len(page) < page_rows:
+            return deleted
+        last = page[-1]["_id"]
 
 
 def ensure_datatables_view(client: CkanClient, resource: dict[str, Any]) -> bool:
