@@ -125,6 +125,12 @@ def _delete_stale(client: CkanClient, resource_id: str, entry: DatasetEntry, per
         last = page[-1]["_id"]
 
 
+def _clear_table(client: CkanClient, resource_id: str) -> None:
+    """Delete every row of the table, keeping the table, its fields and its dictionary."""
+    client.call_action("datastore_records_delete", {"resource_id": resource_id, "filters": {}, "force": True,
+                                                    "calculate_record_count": False})
+
+
 def ensure_datatables_view(client: CkanClient, resource: dict[str, Any]) -> bool:
     """Give the resource its table preview; CKAN adds none when the table comes after the upload."""
     views = client.call_action("resource_view_list", {"id": resource["id"]})
@@ -181,8 +187,12 @@ def _full_text_indexes(cur: cursor, table: str) -> list[tuple[str, str]]:
 
 
 def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.DataFrame,
-               period_filters: dict[str, Any] | None, new_table: bool) -> int:
-    """Load rows with COPY in one transaction; same result as the upsert path. Returns rows deleted."""
+               period_filters: dict[str, Any] | None, new_table: bool, replace: bool = False) -> int:
+    """Load rows with COPY in one transaction; same result as the upsert path. Returns rows deleted.
+
+    ``replace``: the rows replace every row the table has (in the same transaction, so readers
+    see the old table until the new one is complete).
+    """
     import psycopg2
     from psycopg2 import sql
 
@@ -207,7 +217,10 @@ def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.D
                 target = sql.SQL("_full_text, {}").format(cols)
                 source = sql.SQL("{}, {}").format(full_text, cols)
             insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(table, target, source, stage)
-            if new_table:
+            if replace:
+                cur.execute(sql.SQL("DELETE FROM {}").format(table))
+                deleted = cur.rowcount
+            if new_table or replace:
                 # An empty table: its full-text index is built once after the load, which is
                 # cheaper than growing it row by row; same name and definition as CKAN made it.
                 indexes = _full_text_indexes(cur, resource_id)
@@ -231,6 +244,11 @@ def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.D
                 cur.execute(insert)
             # datastore_search's total and the planner read the statistics: refresh them.
             cur.execute(sql.SQL("ANALYZE {}").format(table))
+            # CKAN 2.12 caches that total in _table_stats and drops it on each of its own writes;
+            # so does this load (the next search counts again).
+            cur.execute("SELECT to_regclass('_table_stats') IS NOT NULL")
+            if (cur.fetchone() or [False])[0]:
+                cur.execute("DELETE FROM _table_stats WHERE resource_id = %s", [resource_id])
     finally:
         conn.close()
     return deleted
@@ -293,9 +311,12 @@ def _load_by_api(client: CkanClient, resource_id: str, rows: pd.DataFrame, metho
 
 def sync_datastore(client: CkanClient, resource: dict[str, Any], entry: DatasetEntry, period_rows: pd.DataFrame,
                    history: pd.DataFrame, period_filters: dict[str, Any] | None,
-                   write_dsn: str | None = None) -> dict[str, Any]:
+                   write_dsn: str | None = None, reload: str | None = None) -> dict[str, Any]:
     """Create the table when missing (and load the full history), else upsert the period's rows.
 
+    The full history replaces every row of an existing table when the period's rows cannot be
+    told apart (no ``period_filters``) or when ``reload`` says why the table cannot be trusted
+    to hold the file's previous version (an earlier load failed or was interrupted).
     With ``write_dsn`` (the DataStore write database) the rows load by COPY, else through the API.
     """
     resource_id = resource["id"]
@@ -307,23 +328,34 @@ def sync_datastore(client: CkanClient, resource: dict[str, Any], entry: DatasetE
         "fields": datastore_fields(entry),
         "primary_key": list(entry.table.primary_key),
     })
-    rows = history if new_table or period_filters is None else period_rows
+    replace = not new_table and (reload is not None or period_filters is None)
+    rows = history if new_table or replace else period_rows
+    state = "table created" if new_table else "table replaced" if replace else "table updated"
+    held = 0
+    if replace:
+        held = client.call_action("datastore_search", {"resource_id": resource_id, "limit": 0})["total"]
+        log.warning("DataStore of %s: reloading the full history (%d rows replace the table's %d): %s",
+                    resource_id, len(history), held,
+                    reload or "the period's rows cannot be told apart (no period columns)")
     if write_dsn:
-        deleted = _copy_rows(write_dsn, resource_id, entry, rows, period_filters, new_table)
+        deleted = _copy_rows(write_dsn, resource_id, entry, rows, period_filters, new_table, replace)
         view_created = ensure_datatables_view(client, resource)
-        log.info("DataStore of %s: %s by COPY, %d rows loaded, %d stale rows deleted",
-                 resource_id, "table created" if new_table else "table updated", len(rows), deleted)
-        return {"table_created": new_table, "rows_upserted": len(rows), "rows_deleted": deleted,
-                "view_created": view_created, "path": "copy"}
-    # A new table is empty: plain inserts are correct and far cheaper than upsert, which CKAN
-    # runs as one INSERT ... ON CONFLICT statement per record.
-    method = "insert" if new_table else "upsert"
-    calls = _load_by_api(client, resource_id, rows, method)
+        log.info("DataStore of %s: %s by COPY, %d rows loaded, %d rows deleted",
+                 resource_id, state, len(rows), deleted)
+        return {"table_created": new_table, "table_replaced": replace, "rows_upserted": len(rows),
+                "rows_deleted": deleted, "view_created": view_created, "path": "copy"}
     deleted = 0
-    if not new_table and period_filters is not None:
+    if replace:
+        deleted = held
+        _clear_table(client, resource_id)
+    # An empty table takes plain inserts, which are correct and far cheaper than upsert: CKAN
+    # runs that as one INSERT ... ON CONFLICT statement per record.
+    method = "insert" if new_table or replace else "upsert"
+    calls = _load_by_api(client, resource_id, rows, method)
+    if method == "upsert" and period_filters is not None:
         deleted = _delete_stale(client, resource_id, entry, period_filters, period_rows)
     view_created = ensure_datatables_view(client, resource)
-    log.info("DataStore of %s: %s, %d rows upserted in %d calls, %d stale rows deleted",
-             resource_id, "table created" if new_table else "table updated", len(rows), calls, deleted)
-    return {"table_created": new_table, "rows_upserted": len(rows), "rows_deleted": deleted,
-            "view_created": view_created, "path": "api"}
+    log.info("DataStore of %s: %s, %d rows sent in %d calls, %d rows deleted",
+             resource_id, state, len(rows), calls, deleted)
+    return {"table_created": new_table, "table_replaced": replace, "rows_upserted": len(rows),
+            "rows_deleted": deleted, "view_created": view_created, "path": "api"}

@@ -441,3 +441,96 @@ def test_a_create_answered_by_a_gateway_error_is_looked_up_not_repeated(env):
     assert sum("had been done before the answer was lost" in m for m in logged) == 3, logged
     assert_wholly(env, entry.ckan.name, version, int(outputs["rows"]))
 
+
+def _write_dsn(portal: dict) -> str:
+    """libpq DSN of the test portal's DataStore write database."""
+    import configparser
+    from urllib.parse import urlsplit
+
+    from psycopg2.extensions import make_dsn
+
+    ini = configparser.RawConfigParser(strict=False)
+    ini.read(portal["ini"])
+    url = urlsplit(ini.get("app:main", "ckan.datastore.write_url"))
+    return str(make_dsn(host=url.hostname, port=url.port or 5432, dbname=url.path.lstrip("/"),
+                        user=url.username, password=url.password))
+
+
+def _datastore_equals_csv(env, name: str) -> set[int]:
+    """Assert the DataStore table holds exactly the CSV's rows; returns the months it holds."""
+    import io
+
+    import pandas as pd
+
+    csv = next(r for r in env["client"].action.package_show(id=name)["resources"] if r["name"].endswith(".csv"))
+    body = requests.get(csv["url"], timeout=30, headers={"Authorization": env["portal"]["api_token"]}).text
+    columns = ["tahun", "bulan", "kode_kabupaten_kota", "kode_jenis_izin", "jumlah_izin_terbit"]
+    published = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)[columns]
+    found = env["client"].action.datastore_search(resource_id=csv["id"], fields=columns, limit=32000)
+    assert found["total"] == len(found["records"]) == len(published)
+    table = sorted(tuple(str(r[c]) for c in columns) for r in found["records"])
+    assert table == sorted(published.itertuples(index=False, name=None))
+    return {int(r["bulan"]) for r in found["records"]}
+
+
+@pytest.mark.parametrize("path", ["api", "copy"])
+def test_the_next_run_heals_a_datastore_whose_load_failed(env, path):
+    # September's CSV goes up but its DataStore load fails on every attempt; October's run finds
+    # a table that does not hold the CSV's previous version and reloads the whole history.
+    from satudata import steps
+
+    entry = variant(f"uji-datastore-pulih-{path}")
+    purge(env, entry.ckan.name)
+    point_at(env, env["portal"]["url"])
+    dsn = _write_dsn(env["portal"]) if path == "copy" else None
+    data = env["tmp"].mktemp(f"heal-{path}") / "data"
+
+    def run(period: Period, outputs: dict[str, str], run_id: str, write_dsn: str | None) -> dict:
+        return steps.publish(RunContext(entry, period, run_id), outputs, portal_client(), write_dsn)
+
+    run(AUGUST, build(env, entry, AUGUST, data), "run-8", dsn)
+    assert _datastore_equals_csv(env, entry.ckan.name) == {8}
+
+    september = build(env, entry, SEPTEMBER, data)
+    env["mp"].setenv("SATUDATA_CKAN_RETRIES", "1")
+    try:
+        with FaultProxy(env["portal"]["url"]) as proxy:
+            point_at(env, proxy.url)
+            if path == "api":
+                for nth in range(1, 5):  # every attempt of the first batch
+                    proxy.add("datastore_upsert", "503", nth=nth)
+                with pytest.raises(Exception):  # noqa: B017 - whatever the client raises once retries run out
+                    run(SEPTEMBER, september, "run-9", None)
+            else:
+                import psycopg2
+
+                # The write database refuses the connection (nothing listens on port 9).
+                with pytest.raises(psycopg2.OperationalError):
+                    run(SEPTEMBER, september, "run-9", "host=127.0.0.1 port=9 dbname=x connect_timeout=2")
+    finally:
+        env["mp"].setenv("SATUDATA_CKAN_RETRIES", "6")
+    point_at(env, env["portal"]["url"])
+    # The CSV has September; the table does not.
+    pkg, hashes = portal_state(env, entry.ckan.name)
+    assert hashes[f"{entry.ckan.name}.csv"] == hashes_of(entry, september)[f"{entry.ckan.name}.csv"]
+    csv = next(r for r in pkg["resources"] if r["name"].endswith(".csv"))
+    assert env["client"].action.datastore_search(resource_id=csv["id"], filters={"bulan": 9}, limit=0)["total"] == 0
+
+    october = build(env, entry, OCTOBER, data)
+    with messages("satudata.publish") as logged:
+        result = run(OCTOBER, october, "run-10", dsn)
+    assert result["datastore"]["table_replaced"] and result["datastore"]["path"] == path
+    assert result["datastore"]["rows_upserted"] == int(october["rows"])
+    why = [m for m in logged if "reloading the full history" in m]
+    assert len(why) == 1 and "an earlier load did not finish" in why[0], why
+    assert f"({october['rows']} rows replace the table's " in why[0]
+    assert _datastore_equals_csv(env, entry.ckan.name) == {8, 9, 10}
+    assert_wholly(env, entry.ckan.name, hashes_of(entry, october), int(october["rows"]))
+
+    # The next run trusts the healed table again: November's rows alone are loaded.
+    november = Period("monthly", __import__("datetime").date(2026, 11, 1), __import__("datetime").date(2026, 12, 1))
+    outputs = build(env, entry, november, data)
+    result = run(november, outputs, "run-11", dsn)
+    assert not result["datastore"]["table_replaced"]
+    assert result["datastore"]["rows_upserted"] == int(outputs["period_rows"])
+    assert _datastore_equals_csv(env, entry.ckan.name) == {8, 9, 10, 11}
