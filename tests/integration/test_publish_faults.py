@@ -519,12 +519,12 @@ def test_the_next_run_heals_a_datastore_whose_load_failed(env, path):
     october = build(env, entry, OCTOBER, data)
     with messages("satudata.publish") as logged:
         result = run(OCTOBER, october, "run-10", dsn)
+    assert _datastore_equals_csv(env, entry.ckan.name) == {8, 9, 10}
     assert result["datastore"]["table_replaced"] and result["datastore"]["path"] == path
     assert result["datastore"]["rows_upserted"] == int(october["rows"])
     why = [m for m in logged if "reloading the full history" in m]
     assert len(why) == 1 and "an earlier load did not finish" in why[0], why
     assert f"({october['rows']} rows replace the table's " in why[0]
-    assert _datastore_equals_csv(env, entry.ckan.name) == {8, 9, 10}
     assert_wholly(env, entry.ckan.name, hashes_of(entry, october), int(october["rows"]))
 
     # The next run trusts the healed table again: November's rows alone are loaded.
