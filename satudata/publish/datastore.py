@@ -3,7 +3,10 @@
 The table's column types and primary key come from the catalog schema (never guessed from
 the data); the fields' ``info`` carries each column's description and unit, which CKAN shows
 as the resource's data dictionary. Rows are upserted by primary key, so a repeated load of a
-period replaces that period's rows instead of appending them.
+period replaces that period's rows instead of appending them; the period's rows the new file no
+longer has are deleted. Loading one period is right only for a table holding the file's previous
+version: the caller says when it does not (``reload``), and the full history then replaces the
+table's rows.
 
 When the deployment grants the DataStore's write database (``write_dsn``), the table is still
 created through ``datastore_create`` (CKAN keeps its metadata, types, key and dictionary) but the
@@ -104,25 +107,25 @@ def _delete_stale(client: CkanClient, resource_id: str, entry: DatasetEntry, per
 
     Reads the period's keys a page at a time in ``_id`` order (each page starts after the last
     ``_id`` seen, so deleting never shifts a page) and deletes each page's stale rows by ``_id``
-    in one call: any number of rows, one read and at most one delete per page.
+    in one call: any number of rows, one read and at most one delete per page. It stops at an
+    empty page, so a portal whose ``ckan.datastore.search.rows_max`` is below ``page_rows``
+    (and answers shorter pages) is read to the end too.
     """
     key = list(entry.table.primary_key)
     wanted = {tuple(str(v) for v in r) for r in frame[key].astype(object).itertuples(index=False, name=None)}
     deleted = 0
     last = 0
-    while True:
-        page = client.call_action("datastore_search", {
-            "resource_id": resource_id, "filters": {**period_filters, "_id": {"gt": last}},
-            "fields": ["_id", *key], "sort": "_id", "limit": page_rows, "include_total": False,
-        })["records"]
+    while page := client.call_action("datastore_search", {
+        "resource_id": resource_id, "filters": {**period_filters, "_id": {"gt": last}},
+        "fields": ["_id", *key], "sort": "_id", "limit": page_rows, "include_total": False,
+    })["records"]:
         stale = [r["_id"] for r in page if tuple(str(r[k]) for k in key) not in wanted]
         if stale:
             client.call_action("datastore_records_delete",
                                {"resource_id": resource_id, "filters": {"_id": stale}, "force": True})
             deleted += len(stale)
-        if len(page) < page_rows:
-            return deleted
         last = page[-1]["_id"]
+    return deleted
 
 
 def _clear_table(client: CkanClient, resource_id: str) -> None:

@@ -165,7 +165,8 @@ def upload_resources(portal: Portal, entry: DatasetEntry, files: list[PublishFil
 
     Safe to repeat: an unchanged file is not uploaded again. ``table_resource`` names the
     resource whose DataStore table is loaded; the publication says when it must be (re)loaded:
-    its file changed, or its last load did not finish.
+    its file changed, or its last load did not finish; and, when the table does not hold the
+    file this run replaced, why it must be reloaded whole (``table_reload``).
     """
     client = portal.client
     package, created = _ensure_package(portal, entry, dataset_extras)

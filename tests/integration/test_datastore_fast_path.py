@@ -182,7 +182,7 @@ def test_stale_rows_are_deleted_past_the_portals_read_limit(ckan_client, write_c
     res = client.action.resource_create(package_id=pkg["id"], name="many.csv", url="http://example.invalid/m.csv")
     august = _history([8], ["64.01", "64.02"])
     september = _history([9], ["64.01", "64.02"])
-    many = pd.concat([september.iloc[:1]] * (READ_LIMIT + 1000), ignore_index=True)
+    many = september.iloc[[0] * (READ_LIMIT + 1000)].reset_index(drop=True)
     many["kode_jenis_izin"] = [f"J{i:05d}" for i in range(len(many))]
     history = pd.concat([august, september, many], ignore_index=True)
     sync_datastore(client, res, entry, history, history, None, write_dsn=datastore_write_dsn())
