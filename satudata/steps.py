@@ -306,7 +306,8 @@ def publish(run: RunContext, written: Written, portal: Any, write_dsn: str | Non
     if publication.table_to_load is not None:
         publication.result.datastore = sync_datastore(
             portal.client, publication.table_to_load, entry, read_parquet(Path(written["curated"])),
-            read_parquet(Path(written["parquet"])), period_filters(run), write_dsn=write_dsn)
+            read_parquet(Path(written["parquet"])), period_filters(run), write_dsn=write_dsn,
+            reload=publication.table_reload)
         mark_table_loaded(portal, publication)
     result = commit(portal, entry, publication, extras, outcome)
     log.info("published %s to %s: %d bytes uploaded, resources %s", entry.id, result.dataset_url,

@@ -17,6 +17,8 @@ from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A gateway's answers when it lost the server's: the server may have acted on the request.
+GATEWAY_STATUSES = frozenset({502, 504})
 # The longest Retry-After honoured; a server asking for more is waited on this long, then asked again.
 MAX_RETRY_AFTER_SECONDS = 120.0
 # Retrying stops once this long has passed since the first failed attempt of a request.
@@ -97,10 +99,13 @@ class _Retry(Retry):
 
     def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
                   error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> _Retry:
-        if (error is not None and self._is_read_error(error) and url and self.not_repeatable is not None
-                and self.not_repeatable(url)):
+        if url and self.not_repeatable is not None and self.not_repeatable(url):
             # The server may have acted on it: the caller must look before repeating.
-            raise error.with_traceback(_stacktrace)
+            if error is not None and self._is_read_error(error):
+                raise error.with_traceback(_stacktrace)
+            if response is not None and response.status in GATEWAY_STATUSES:
+                # Ends the retries; the gateway's answer goes back to the caller as it came.
+                raise MaxRetryError(_pool, url, None)
         now = time.monotonic()
         started = self.first_failure if self.first_failure is not None else now
         if now - started > self.deadline:
@@ -126,8 +131,9 @@ def retrying_session(
     seconds have passed since the first failure. After the last retry the last answer is
     returned (its status tells what went wrong). POSTs are retried too. A request whose URL
     ``not_repeatable`` accepts is still retried when it never reached the server (connection
-    refused) or was refused (429, 5xx), but not when it was sent and the answer was lost
-    (timeout, reset): the caller looks it up first.
+    refused) or was refused (429, 500, 503), but not when it was sent and the answer was lost
+    (timeout, reset, or a gateway's 502/504, which is returned as it came): the caller looks
+    it up first.
     """
     retry_class = type("SessionRetry", (_Retry,), {
         "not_repeatable": staticmethod(not_repeatable) if not_repeatable else None,

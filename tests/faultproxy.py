@@ -1,9 +1,10 @@
 """A fault-injecting HTTP proxy for tests: sits in front of the real CKAN and breaks some calls.
 
 Requests are forwarded unchanged to the upstream portal, except those that match the next
-planned fault for their CKAN action. Faults: an error status without forwarding (500, 503,
-429 with Retry-After), a reset before forwarding, a reset or a late answer (beyond the
-client's timeout) after the portal has acted, and any callable (e.g. stop the portal).
+planned fault for their CKAN action. Faults: an error status without forwarding (500, 502,
+503, 429 with Retry-After), a reset before forwarding, a reset, a late answer (beyond the
+client's timeout) or a gateway's 502/504 after the portal has acted, and any callable (e.g.
+stop the portal).
 Loopback only; standard library only.
 """
 
@@ -27,7 +28,8 @@ class Fault:
     """One planned fault: for the ``nth`` call (1-based) of ``action`` from now on."""
 
     action: str
-    kind: str  # "500", "503", "429", "reset_before", "reset_after", "slow_after", "call"
+    # "500", "502", "503", "429", "reset_before", "reset_after", "slow_after", "502_after", "504_after", "call"
+    kind: str
     nth: int = 1
     delay: float = 0.0
     callback: Callable[[], None] | None = None
@@ -128,7 +130,7 @@ class FaultProxy:
                 action = self.path.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
                 fault = proxy._take(action)
                 kind = fault.kind if fault else None
-                if kind in ("500", "503"):
+                if kind in ("500", "502", "503"):
                     return self._status(int(kind))
                 if kind == "429":
                     return self._status(429, {"Retry-After": str(int(fault.delay or 1))})
@@ -143,6 +145,9 @@ class FaultProxy:
                     return self._status(502)
                 if kind == "reset_after":
                     return self._reset()
+                if kind in ("502_after", "504_after"):
+                    # The portal acted, but the gateway lost its answer.
+                    return self._status(int(kind[:3]))
                 if kind == "slow_after":
                     time.sleep(fault.delay)
                 try:

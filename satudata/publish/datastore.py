@@ -3,7 +3,10 @@
 The table's column types and primary key come from the catalog schema (never guessed from
 the data); the fields' ``info`` carries each column's description and unit, which CKAN shows
 as the resource's data dictionary. Rows are upserted by primary key, so a repeated load of a
-period replaces that period's rows instead of appending them.
+period replaces that period's rows instead of appending them; the period's rows the new file no
+longer has are deleted. Loading one period is right only for a table holding the file's previous
+version: the caller says when it does not (``reload``), and the full history then replaces the
+table's rows.
 
 When the deployment grants the DataStore's write database (``write_dsn``), the table is still
 created through ``datastore_create`` (CKAN keeps its metadata, types, key and dictionary) but the
@@ -99,19 +102,36 @@ def _has_table(client: CkanClient, resource_id: str) -> bool:
 
 
 def _delete_stale(client: CkanClient, resource_id: str, entry: DatasetEntry, period_filters: dict[str, Any],
-                  frame: pd.DataFrame) -> int:
-    """Delete the period's rows that the new version no longer has (upsert alone keeps them)."""
+                  frame: pd.DataFrame, page_rows: int = READ_LIMIT) -> int:
+    """Delete the period's rows that the new version no longer has (upsert alone keeps them).
+
+    Reads the period's keys a page at a time in ``_id`` order (each page starts after the last
+    ``_id`` seen, so deleting never shifts a page) and deletes each page's stale rows by ``_id``
+    in one call: any number of rows, one read and at most one delete per page. It stops at an
+    empty page, so a portal whose ``ckan.datastore.search.rows_max`` is below ``page_rows``
+    (and answers shorter pages) is read to the end too.
+    """
     key = list(entry.table.primary_key)
-    found = client.call_action(
-        "datastore_search",
-        {"resource_id": resource_id, "filters": period_filters, "fields": key, "limit": READ_LIMIT},
-    )["records"]
     wanted = {tuple(str(v) for v in r) for r in frame[key].astype(object).itertuples(index=False, name=None)}
-    stale = [r for r in found if tuple(str(r[k]) for k in key) not in wanted]
-    for row in stale:
-        client.call_action("datastore_delete",
-                           {"resource_id": resource_id, "filters": {k: row[k] for k in key}, "force": True})
-    return len(stale)
+    deleted = 0
+    last = 0
+    while page := client.call_action("datastore_search", {
+        "resource_id": resource_id, "filters": {**period_filters, "_id": {"gt": last}},
+        "fields": ["_id", *key], "sort": "_id", "limit": page_rows, "include_total": False,
+    })["records"]:
+        stale = [r["_id"] for r in page if tuple(str(r[k]) for k in key) not in wanted]
+        if stale:
+            client.call_action("datastore_records_delete",
+                               {"resource_id": resource_id, "filters": {"_id": stale}, "force": True})
+            deleted += len(stale)
+        last = page[-1]["_id"]
+    return deleted
+
+
+def _clear_table(client: CkanClient, resource_id: str) -> None:
+    """Delete every row of the table, keeping the table, its fields and its dictionary."""
+    client.call_action("datastore_records_delete", {"resource_id": resource_id, "filters": {}, "force": True,
+                                                    "calculate_record_count": False})
 
 
 def ensure_datatables_view(client: CkanClient, resource: dict[str, Any]) -> bool:
@@ -170,8 +190,12 @@ def _full_text_indexes(cur: cursor, table: str) -> list[tuple[str, str]]:
 
 
 def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.DataFrame,
-               period_filters: dict[str, Any] | None, new_table: bool) -> int:
-    """Load rows with COPY in one transaction; same result as the upsert path. Returns rows deleted."""
+               period_filters: dict[str, Any] | None, new_table: bool, replace: bool = False) -> int:
+    """Load rows with COPY in one transaction; same result as the upsert path. Returns rows deleted.
+
+    ``replace``: the rows replace every row the table has (in the same transaction, so readers
+    see the old table until the new one is complete).
+    """
     import psycopg2
     from psycopg2 import sql
 
@@ -196,7 +220,10 @@ def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.D
                 target = sql.SQL("_full_text, {}").format(cols)
                 source = sql.SQL("{}, {}").format(full_text, cols)
             insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(table, target, source, stage)
-            if new_table:
+            if replace:
+                cur.execute(sql.SQL("DELETE FROM {}").format(table))
+                deleted = cur.rowcount
+            if new_table or replace:
                 # An empty table: its full-text index is built once after the load, which is
                 # cheaper than growing it row by row; same name and definition as CKAN made it.
                 indexes = _full_text_indexes(cur, resource_id)
@@ -220,6 +247,11 @@ def _copy_rows(write_dsn: str, resource_id: str, entry: DatasetEntry, rows: pd.D
                 cur.execute(insert)
             # datastore_search's total and the planner read the statistics: refresh them.
             cur.execute(sql.SQL("ANALYZE {}").format(table))
+            # CKAN 2.12 caches that total in _table_stats and drops it on each of its own writes;
+            # so does this load (the next search counts again).
+            cur.execute("SELECT to_regclass('_table_stats') IS NOT NULL")
+            if (cur.fetchone() or [False])[0]:
+                cur.execute("DELETE FROM _table_stats WHERE resource_id = %s", [resource_id])
     finally:
         conn.close()
     return deleted
@@ -282,9 +314,12 @@ def _load_by_api(client: CkanClient, resource_id: str, rows: pd.DataFrame, metho
 
 def sync_datastore(client: CkanClient, resource: dict[str, Any], entry: DatasetEntry, period_rows: pd.DataFrame,
                    history: pd.DataFrame, period_filters: dict[str, Any] | None,
-                   write_dsn: str | None = None) -> dict[str, Any]:
+                   write_dsn: str | None = None, reload: str | None = None) -> dict[str, Any]:
     """Create the table when missing (and load the full history), else upsert the period's rows.
 
+    The full history replaces every row of an existing table when the period's rows cannot be
+    told apart (no ``period_filters``) or when ``reload`` says why the table cannot be trusted
+    to hold the file's previous version (an earlier load failed or was interrupted).
     With ``write_dsn`` (the DataStore write database) the rows load by COPY, else through the API.
     """
     resource_id = resource["id"]
@@ -296,23 +331,34 @@ def sync_datastore(client: CkanClient, resource: dict[str, Any], entry: DatasetE
         "fields": datastore_fields(entry),
         "primary_key": list(entry.table.primary_key),
     })
-    rows = history if new_table or period_filters is None else period_rows
+    replace = not new_table and (reload is not None or period_filters is None)
+    rows = history if new_table or replace else period_rows
+    state = "table created" if new_table else "table replaced" if replace else "table updated"
+    held = 0
+    if replace:
+        held = client.call_action("datastore_search", {"resource_id": resource_id, "limit": 0})["total"]
+        log.warning("DataStore of %s: reloading the full history (%d rows replace the table's %d): %s",
+                    resource_id, len(history), held,
+                    reload or "the period's rows cannot be told apart (no period columns)")
     if write_dsn:
-        deleted = _copy_rows(write_dsn, resource_id, entry, rows, period_filters, new_table)
+        deleted = _copy_rows(write_dsn, resource_id, entry, rows, period_filters, new_table, replace)
         view_created = ensure_datatables_view(client, resource)
-        log.info("DataStore of %s: %s by COPY, %d rows loaded, %d stale rows deleted",
-                 resource_id, "table created" if new_table else "table updated", len(rows), deleted)
-        return {"table_created": new_table, "rows_upserted": len(rows), "rows_deleted": deleted,
-                "view_created": view_created, "path": "copy"}
-    # A new table is empty: plain inserts are correct and far cheaper than upsert, which CKAN
-    # runs as one INSERT ... ON CONFLICT statement per record.
-    method = "insert" if new_table else "upsert"
-    calls = _load_by_api(client, resource_id, rows, method)
+        log.info("DataStore of %s: %s by COPY, %d rows loaded, %d rows deleted",
+                 resource_id, state, len(rows), deleted)
+        return {"table_created": new_table, "table_replaced": replace, "rows_upserted": len(rows),
+                "rows_deleted": deleted, "view_created": view_created, "path": "copy"}
     deleted = 0
-    if not new_table and period_filters is not None:
+    if replace:
+        deleted = held
+        _clear_table(client, resource_id)
+    # An empty table takes plain inserts, which are correct and far cheaper than upsert: CKAN
+    # runs that as one INSERT ... ON CONFLICT statement per record.
+    method = "insert" if new_table or replace else "upsert"
+    calls = _load_by_api(client, resource_id, rows, method)
+    if method == "upsert" and period_filters is not None:
         deleted = _delete_stale(client, resource_id, entry, period_filters, period_rows)
     view_created = ensure_datatables_view(client, resource)
-    log.info("DataStore of %s: %s, %d rows upserted in %d calls, %d stale rows deleted",
-             resource_id, "table created" if new_table else "table updated", len(rows), calls, deleted)
-    return {"table_created": new_table, "rows_upserted": len(rows), "rows_deleted": deleted,
-            "view_created": view_created, "path": "api"}
+    log.info("DataStore of %s: %s, %d rows sent in %d calls, %d rows deleted",
+             resource_id, state, len(rows), calls, deleted)
+    return {"table_created": new_table, "table_replaced": replace, "rows_upserted": len(rows),
+            "rows_deleted": deleted, "view_created": view_created, "path": "api"}

@@ -140,6 +140,8 @@ class Publication:
     result: PublishResult
     # The resource whose DataStore table must be (re)loaded before the version is committed.
     table_to_load: dict[str, Any] | None = None
+    # Why its table must be loaded whole rather than by period (None: the period's rows suffice).
+    table_reload: str | None = None
 
 
 def _ensure_package(portal: Portal, entry: DatasetEntry,
@@ -163,7 +165,8 @@ def upload_resources(portal: Portal, entry: DatasetEntry, files: list[PublishFil
 
     Safe to repeat: an unchanged file is not uploaded again. ``table_resource`` names the
     resource whose DataStore table is loaded; the publication says when it must be (re)loaded:
-    its file changed, or its last load did not finish.
+    its file changed, or its last load did not finish; and, when the table does not hold the
+    file this run replaced, why it must be reloaded whole (``table_reload``).
     """
     client = portal.client
     package, created = _ensure_package(portal, entry, dataset_extras)
@@ -189,7 +192,26 @@ def upload_resources(portal: Portal, entry: DatasetEntry, files: list[PublishFil
         resource = res["resource"]
         if resource.get("datastore_hash") != res["hash"] or not resource.get("datastore_active"):
             publication.table_to_load = resource
+            previous = next((r.get("hash") for r in package.get("resources", []) if r.get("name") == table_resource),
+                            None)
+            publication.table_reload = table_reload(resource.get("datastore_hash"), previous)
     return publication
+
+
+def table_reload(held: str | None, previous: str | None) -> str | None:
+    """Why a table holding version ``held`` cannot take just the period's rows, or None if it can.
+
+    ``held`` is the file version the table was last loaded with (``datastore_hash``, recorded
+    only after a load finished); ``previous`` is the hash of the file this run replaced. Loading
+    one period's rows brings the table to the new file only if it held exactly the previous one:
+    otherwise an earlier load failed or was interrupted, and periods would be missing for good.
+    """
+    if not held:
+        return "the table records no loaded version of the file"
+    if held != previous:
+        return (f"the table holds version {held[:19]}, not the file's previous version "
+                f"{(previous or 'none')[:19]}: an earlier load did not finish")
+    return None
 
 
 def mark_table_loaded(portal: Portal, publication: Publication) -> None:

@@ -161,3 +161,42 @@ def test_a_refused_batch_names_its_rows_and_stops_the_load(ckan_client, airflow_
         sync_datastore(client, res, entry, history, history, None)
     assert "HTTP 409" in str(refused.value)
     client.action.dataset_purge(id=pkg["id"])
+
+
+def test_stale_rows_are_deleted_past_the_portals_read_limit(ckan_client, write_conn, airflow_db, monkeypatch):
+    # More rows than one datastore_search call returns (ckan.datastore.search.rows_max, 32,000):
+    # a re-run of September keeps 4 of its 33,004 rows; every other September row goes.
+    from satudata.publish.datastore import READ_LIMIT
+
+    entry = get_entry(DATASET)
+    client = ckan_client
+    try:
+        client.action.organization_create(name="fastpath-org")
+    except Exception:  # already there
+        pass
+    try:
+        client.action.dataset_purge(id="fastpath-stale")
+    except Exception:
+        pass
+    pkg = client.action.package_create(name="fastpath-stale", owner_org="fastpath-org")
+    res = client.action.resource_create(package_id=pkg["id"], name="many.csv", url="http://example.invalid/m.csv")
+    august = _history([8], ["64.01", "64.02"])
+    september = _history([9], ["64.01", "64.02"])
+    many = september.iloc[[0] * (READ_LIMIT + 1000)].reset_index(drop=True)
+    many["kode_jenis_izin"] = [f"J{i:05d}" for i in range(len(many))]
+    history = pd.concat([august, september, many], ignore_index=True)
+    sync_datastore(client, res, entry, history, history, None, write_dsn=datastore_write_dsn())
+    assert client.action.datastore_search(resource_id=res["id"], filters={"bulan": 9}, limit=0)["total"] == \
+        len(september) + len(many) > READ_LIMIT
+
+    done = sync_datastore(client, res, entry, september, pd.concat([august, september]), {"tahun": 2026, "bulan": 9})
+    assert done["path"] == "api"
+    assert done["rows_deleted"] == len(many)
+    assert _table(client, res["id"]) == _table_of(pd.concat([august, september]))
+    client.action.dataset_purge(id=pkg["id"])
+
+
+def _table_of(frame: pd.DataFrame) -> list[dict]:
+    """Rows as _table returns them: DataStore order, missing values as None."""
+    ordered = frame.sort_values(["bulan", "kode_kabupaten_kota", "kode_jenis_izin"])
+    return [{k: (None if pd.isna(v) else v) for k, v in row.items()} for row in ordered.to_dict("records")]

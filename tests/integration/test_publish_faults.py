@@ -8,7 +8,9 @@ one set of written files, and its ``satudata_versi`` names that set.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import subprocess
 import sys
 import threading
@@ -384,3 +386,151 @@ def test_datastore_follows_a_period_that_lost_rows(env, tmp_path, monkeypatch, s
                if r["name"].endswith(".csv"))
     left = env["client"].action.datastore_search(resource_id=csv["id"], filters={"kode_kabupaten_kota": "64.74"})
     assert left["total"] == 0
+
+
+class _Kept(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def messages(logger: str):
+    """The messages ``logger`` logs at INFO and above inside the block.
+
+    Its own handler, not caplog's: the first run in a test process sets up logging again,
+    which drops the handler caplog put on the root logger.
+    """
+    handler = _Kept()
+    log = logging.getLogger(logger)
+    level = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield handler.messages
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(level)
+
+
+def test_a_create_answered_by_a_gateway_error_is_looked_up_not_repeated(env):
+    # 502/504 after the portal acted: the transport must not repeat the create; create_once
+    # finds what was made. A 502 without forwarding: nothing is found, so it is created again.
+    entry = variant("uji-gangguan-gateway")
+    purge(env, entry.ckan.name)
+    outputs = build(env, entry, OCTOBER, env["tmp"].mktemp("gateway") / "data")
+    version = hashes_of(entry, outputs)
+    with FaultProxy(env["portal"]["url"]) as proxy:
+        point_at(env, proxy.url)
+        proxy.add("package_create", "504_after")
+        proxy.add("resource_create", "502_after")
+        proxy.add("resource_create", "504_after", nth=2)
+        proxy.add("resource_create", "502", nth=3)
+        with messages("satudata.publish") as logged:
+            publish(entry, OCTOBER, outputs, "run-1")
+        assert proxy.plan == [], f"faults never triggered: {proxy.plan}"
+        # One call per resource, plus one for the create that never reached the portal.
+        assert proxy.calls["resource_create"] == len(version) + 1
+        assert proxy.calls["package_create"] == 1
+    lost = [m for m in logged if "answer lost (CKANAPIError" in m]
+    assert sum(m.startswith("package_create:") for m in lost) == 1, lost
+    assert sum(m.startswith("resource_create:") for m in lost) == 3, lost
+    assert sum("had been done before the answer was lost" in m for m in logged) == 3, logged
+    assert_wholly(env, entry.ckan.name, version, int(outputs["rows"]))
+
+
+def _write_dsn(portal: dict) -> str:
+    """libpq DSN of the test portal's DataStore write database."""
+    import configparser
+    from urllib.parse import urlsplit
+
+    from psycopg2.extensions import make_dsn
+
+    ini = configparser.RawConfigParser(strict=False)
+    ini.read(portal["ini"])
+    url = urlsplit(ini.get("app:main", "ckan.datastore.write_url"))
+    return str(make_dsn(host=url.hostname, port=url.port or 5432, dbname=url.path.lstrip("/"),
+                        user=url.username, password=url.password))
+
+
+def _datastore_equals_csv(env, name: str) -> set[int]:
+    """Assert the DataStore table holds exactly the CSV's rows; returns the months it holds."""
+    import io
+
+    import pandas as pd
+
+    csv = next(r for r in env["client"].action.package_show(id=name)["resources"] if r["name"].endswith(".csv"))
+    body = requests.get(csv["url"], timeout=30, headers={"Authorization": env["portal"]["api_token"]}).text
+    columns = ["tahun", "bulan", "kode_kabupaten_kota", "kode_jenis_izin", "jumlah_izin_terbit"]
+    published = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)[columns]
+    found = env["client"].action.datastore_search(resource_id=csv["id"], fields=columns, limit=32000)
+    assert found["total"] == len(found["records"]) == len(published)
+    table = sorted(tuple(str(r[c]) for c in columns) for r in found["records"])
+    assert table == sorted(published.itertuples(index=False, name=None))
+    return {int(r["bulan"]) for r in found["records"]}
+
+
+@pytest.mark.parametrize("path", ["api", "copy"])
+def test_the_next_run_heals_a_datastore_whose_load_failed(env, path):
+    # September's CSV goes up but its DataStore load fails on every attempt; October's run finds
+    # a table that does not hold the CSV's previous version and reloads the whole history.
+    from satudata import steps
+
+    entry = variant(f"uji-datastore-pulih-{path}")
+    purge(env, entry.ckan.name)
+    point_at(env, env["portal"]["url"])
+    dsn = _write_dsn(env["portal"]) if path == "copy" else None
+    data = env["tmp"].mktemp(f"heal-{path}") / "data"
+
+    def run(period: Period, outputs: dict[str, str], run_id: str, write_dsn: str | None) -> dict:
+        return steps.publish(RunContext(entry, period, run_id), outputs, portal_client(), write_dsn)
+
+    run(AUGUST, build(env, entry, AUGUST, data), "run-8", dsn)
+    assert _datastore_equals_csv(env, entry.ckan.name) == {8}
+
+    september = build(env, entry, SEPTEMBER, data)
+    env["mp"].setenv("SATUDATA_CKAN_RETRIES", "1")
+    try:
+        with FaultProxy(env["portal"]["url"]) as proxy:
+            point_at(env, proxy.url)
+            if path == "api":
+                for nth in range(1, 5):  # every attempt of the first batch
+                    proxy.add("datastore_upsert", "503", nth=nth)
+                with pytest.raises(Exception):  # noqa: B017 - whatever the client raises once retries run out
+                    run(SEPTEMBER, september, "run-9", None)
+            else:
+                import psycopg2
+
+                # The write database refuses the connection (nothing listens on port 9).
+                with pytest.raises(psycopg2.OperationalError):
+                    run(SEPTEMBER, september, "run-9", "host=127.0.0.1 port=9 dbname=x connect_timeout=2")
+    finally:
+        env["mp"].setenv("SATUDATA_CKAN_RETRIES", "6")
+    point_at(env, env["portal"]["url"])
+    # The CSV has September; the table does not.
+    pkg, hashes = portal_state(env, entry.ckan.name)
+    assert hashes[f"{entry.ckan.name}.csv"] == hashes_of(entry, september)[f"{entry.ckan.name}.csv"]
+    csv = next(r for r in pkg["resources"] if r["name"].endswith(".csv"))
+    assert env["client"].action.datastore_search(resource_id=csv["id"], filters={"bulan": 9}, limit=0)["total"] == 0
+
+    october = build(env, entry, OCTOBER, data)
+    with messages("satudata.publish") as logged:
+        result = run(OCTOBER, october, "run-10", dsn)
+    assert _datastore_equals_csv(env, entry.ckan.name) == {8, 9, 10}
+    assert result["datastore"]["table_replaced"] and result["datastore"]["path"] == path
+    assert result["datastore"]["rows_upserted"] == int(october["rows"])
+    why = [m for m in logged if "reloading the full history" in m]
+    assert len(why) == 1 and "an earlier load did not finish" in why[0], why
+    assert f"({october['rows']} rows replace the table's " in why[0]
+    assert_wholly(env, entry.ckan.name, hashes_of(entry, october), int(october["rows"]))
+
+    # The next run trusts the healed table again: November's rows alone are loaded.
+    november = Period("monthly", __import__("datetime").date(2026, 11, 1), __import__("datetime").date(2026, 12, 1))
+    outputs = build(env, entry, november, data)
+    result = run(november, outputs, "run-11", dsn)
+    assert not result["datastore"]["table_replaced"]
+    assert result["datastore"]["rows_upserted"] == int(outputs["period_rows"])
+    assert _datastore_equals_csv(env, entry.ckan.name) == {8, 9, 10, 11}
