@@ -50,6 +50,9 @@ class Written(TypedDict):
     report_json: NotRequired[str]
     report_html: NotRequired[str]
     chart: NotRequired[str]
+    # The CSV's sha256 as this run wrote it; ``as_published`` compares it with the CSV there now.
+    csv_sha256: NotRequired[str]
+    rebuilt_since: NotRequired[bool]
 
 
 def extract(run: RunContext, source: Any) -> str:
@@ -258,6 +261,7 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
         "period_rows": tables[periods.index(run.period.key)].num_rows,
         "first_period": periods[0],
         "last_period": periods[-1],
+        "csv_sha256": _csv_hash(Path(extra["datapackage"])),
     }
     for kind in ("report_json", "report_html", "chart"):
         if kind in extra:
@@ -310,7 +314,15 @@ def as_published(written: Written) -> Written:
     now: Written = {**written, "rows": parquet.metadata.num_rows}
     if "first_period" in meta and "last_period" in meta:
         now["first_period"], now["last_period"] = meta["first_period"], meta["last_period"]
+    # Rebuilt by another period's run since this run's write: that run's rows are in it too.
+    now["rebuilt_since"] = _csv_hash(Path(written["datapackage"])) != written.get("csv_sha256")
     return now
+
+
+def _csv_hash(datapackage: Path) -> str:
+    """The CSV's sha256 as the data dictionary beside it records it."""
+    package = json.loads(datapackage.read_text(encoding="utf-8"))
+    return str(package["resources"][0]["hash"]).removeprefix("sha256:")
 
 
 def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | None) -> dict[str, Any]:
@@ -337,7 +349,9 @@ def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | No
     if publication.table_to_load is not None:
         publication.result.datastore = sync_datastore(
             portal.client, publication.table_to_load, entry, read_parquet(Path(written["curated"])),
-            read_parquet(Path(written["parquet"])), period_filters(run), write_dsn=write_dsn)
+            read_parquet(Path(written["parquet"])),
+            # Files another period's run rebuilt hold its rows too: load them all, not this period's.
+            None if written.get("rebuilt_since") else period_filters(run), write_dsn=write_dsn)
         mark_table_loaded(portal, publication)
     result = commit(portal, entry, publication, extras, outcome)
     log.info("published %s to %s: %d bytes uploaded, resources %s", entry.id, result.dataset_url,

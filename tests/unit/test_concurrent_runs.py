@@ -92,6 +92,8 @@ def test_periods_written_at_once_all_end_in_the_published_files(tmp_path):
         now = steps.as_published(facts)
         assert (now["rows"], now["first_period"], now["last_period"]) == (len(MONTHS) * per_period, MONTHS[0],
                                                                          MONTHS[-1])
+    # Only the last write's files are as their run left them; the others' publish loads every period.
+    assert sum(not steps.as_published(facts)["rebuilt_since"] for facts in written) == 1
 
 
 def test_a_failed_write_leaves_the_file_and_no_temporary_file(tmp_path):
