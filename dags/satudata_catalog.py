@@ -19,6 +19,17 @@ from satudata.periods import CRON
 # The XCom key under which a blocked validate task names its report.
 BLOCKED_REPORT = "blocked_report"
 
+def _timeout(task_kind: str) -> timedelta:
+    return timedelta(minutes=settings.task_timeout_minutes(task_kind))
+
+
+# Periods of one dataset may run at once (a backfill has its own max_active_runs): extraction,
+# transform and gate run side by side; write and publish, which rebuild and publish the one
+# full history, run one at a time per DAG (max_active_tis_per_dag, no pool to set up). The
+# steps also hold a lock of their own (RunContext.publishing_lock) across both, for whatever
+# runs them outside the scheduler's count.
+ONE_AT_A_TIME = {"max_active_tis_per_dag": 1}
+
 DEFAULT_ARGS = {
     "owner": "satudata",
     "retries": 3,
@@ -79,7 +90,7 @@ def build_dag(entry: DatasetEntry):
     )
     def pipeline():
         # Six TaskFlow tasks, each one call into satudata.steps, then the flow in four lines.
-        @task
+        @task(execution_timeout=_timeout("extract"))
         def extract() -> str:
             from airflow.sdk.exceptions import AirflowFailException
             from pipeline_clients import close, source_client
@@ -96,7 +107,7 @@ def build_dag(entry: DatasetEntry):
             finally:
                 close(source)
 
-        @task
+        @task(execution_timeout=_timeout("transform"))
         def transform(staged_source: str) -> str:
             from airflow.sdk.exceptions import AirflowFailException
 
@@ -109,7 +120,7 @@ def build_dag(entry: DatasetEntry):
                 # A row the catalog's region step cannot resolve: the input is quarantined, as at extraction.
                 raise AirflowFailException(str(exc)) from exc
 
-        @task
+        @task(execution_timeout=_timeout("validate"))
         def validate(staged: str, ti=None) -> dict:
             from airflow.sdk.exceptions import AirflowFailException
 
@@ -124,14 +135,14 @@ def build_dag(entry: DatasetEntry):
                 # Bad data (and personal data, PersonalDataFound) does not get better by retrying.
                 raise AirflowFailException(str(exc)) from exc
 
-        @task
+        @task(execution_timeout=_timeout("write"), **ONE_AT_A_TIME)
         def write(gate: dict) -> dict:
             from satudata import steps
 
             # The gate's output, not the staged file: small cells may have been suppressed.
             return steps.write_outputs(run_context(), gate)
 
-        @task(outlets=[asset])
+        @task(outlets=[asset], execution_timeout=_timeout("publish"), **ONE_AT_A_TIME)
         def publish(written: dict, outlet_events=None) -> dict:
             from pipeline_clients import datastore_write_dsn, portal
 
@@ -142,7 +153,7 @@ def build_dag(entry: DatasetEntry):
                                           "changed": result["changed"]}
             return result
 
-        @task(trigger_rule="one_failed")
+        @task(trigger_rule="one_failed", execution_timeout=_timeout("record_failure"))
         def record_failure(ti=None) -> dict:
             from pipeline_clients import portal
 

@@ -9,6 +9,9 @@ operator reading the data zone); the pipeline never reads it back to decide anyt
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +20,13 @@ from typing import Any
 from satudata import settings
 from satudata.catalog import DatasetEntry
 from satudata.periods import Period
+from transforms.writing import private_dir, write_text
+
+log = logging.getLogger(__name__)
+
+# Input as the agency sent it (personal data included, before the gate), input refused, and the
+# gate's findings: folders 0o700 and files 0o600, readable by the pipeline's user only.
+OWNER_ONLY_ZONES = frozenset({"raw", "quarantine", "reports"})
 
 
 @dataclass(frozen=True)
@@ -61,9 +71,40 @@ class RunContext:
         path.parent.mkdir(parents=True, exist_ok=True)
         current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         current.update({"dataset": self.entry.id, "period": self.period.key, **facts})
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(current, indent=2, default=str), encoding="utf-8")
-        tmp.replace(path)
+        write_text(path, json.dumps(current, indent=2, default=str))
+
+    def owner_only_dir(self, zone: str) -> Path:
+        """The period's folder in an owner-only zone (``OWNER_ONLY_ZONES``), made 0o700 from the zone down."""
+        if zone not in OWNER_ONLY_ZONES:
+            raise ValueError(f"{zone} is not an owner-only zone ({', '.join(sorted(OWNER_ONLY_ZONES))})")
+        zone_root = self.zone(zone).parent
+        return private_dir(self.period_dir(zone), below=zone_root.parent)
+
+    @contextmanager
+    def publishing_lock(self) -> Iterator[None]:
+        """Held while the dataset's published files are rebuilt or published: one run at a time.
+
+        Periods of one dataset may run at once (a backfill); each rebuilds the full history into
+        the same published files and publishes them. An exclusive lock on a file of the published
+        zone (``.lock``, every process sharing the data dir sees it) makes each ``write`` see
+        the curated periods and files the previous one left, and each ``publish`` read files no
+        ``write`` is changing. The kernel releases it if the process dies.
+        """
+        import fcntl
+
+        path = self.zone("published") / ".lock"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("%s: waiting for another run of %s to finish writing or publishing",
+                         self.label, self.entry.id)
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_record_path(entry: DatasetEntry, period: Period) -> Path:

@@ -129,6 +129,19 @@ def retry_delay_seconds() -> float:
     return _number("SATUDATA_RETRY_DELAY_SECONDS", 120)
 
 
+# Minutes a task of each kind may run before Airflow stops it (its execution_timeout). Publishing
+# uploads the full history and loads the DataStore (through the API ~3,000 rows/s), so it gets
+# the most; a task stopped this way fails and is retried like any other failure.
+TASK_TIMEOUT_MINUTES = {"extract": 60, "transform": 60, "validate": 60, "write": 30, "publish": 120,
+                        "record_failure": 10}
+
+
+def task_timeout_minutes(task: str) -> float:
+    """SATUDATA_<TASK>_TASK_TIMEOUT_MINUTES (e.g. SATUDATA_PUBLISH_TASK_TIMEOUT_MINUTES), default
+    ``TASK_TIMEOUT_MINUTES``: extract, transform, validate 60; write 30; publish 120; record_failure 10."""
+    return _number(f"SATUDATA_{task.upper()}_TASK_TIMEOUT_MINUTES", TASK_TIMEOUT_MINUTES[task])
+
+
 def airflow_home() -> Path:
     return _path("AIRFLOW_HOME", REPO_ROOT / ".airflow")
 

@@ -9,6 +9,7 @@ run record, which is written for people and tools and never read back.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 from dataclasses import asdict
@@ -18,6 +19,7 @@ from typing import Any, NotRequired, TypedDict
 
 from satudata import __version__
 from satudata.run import RunContext
+from transforms.writing import replacing
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ class Written(TypedDict):
     report_json: NotRequired[str]
     report_html: NotRequired[str]
     chart: NotRequired[str]
+    # The CSV's sha256 as this run wrote it; ``as_published`` compares it with the CSV there now.
+    csv_sha256: NotRequired[str]
+    rebuilt_since: NotRequired[bool]
 
 
 def extract(run: RunContext, source: Any) -> str:
@@ -184,7 +189,7 @@ def validate(run: RunContext, staged_path: str) -> GateOutput:
     previous = read_parquet(previous_path) if previous_path.exists() else None
     gate = run_gate(entry, frame, run.period, previous, run_id=run.run_id, source=staged_path)
     safe_run = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in run.run_id)
-    paths = gate.report.write(run.period_dir("reports") / safe_run)
+    paths = gate.report.write(run.owner_only_dir("reports") / safe_run)
     report = gate.report
     run.record(
         validation="passed" if report.critical_failures == 0 else "failed",
@@ -199,9 +204,8 @@ def validate(run: RunContext, staged_path: str) -> GateOutput:
     publishable = run.period_dir("staging") / "publishable.parquet"
     if gate.publishable is frame and has_schema(Path(staged_path), entry.table.columns):
         # Nothing suppressed: the staged file already is the publishable one, byte for byte.
-        tmp = publishable.with_suffix(".parquet.tmp")
-        shutil.copyfile(staged_path, tmp)
-        tmp.replace(publishable)
+        with replacing(publishable) as tmp:
+            shutil.copyfile(staged_path, tmp)
     else:
         write_parquet(gate.publishable, entry.table.columns, publishable)
     return {"report_json": paths["report_json"], "report_html": paths["report_html"],
@@ -212,8 +216,15 @@ def write_outputs(run: RunContext, gate: GateOutput) -> Written:
     """Store the validated period and rebuild every published file from all periods.
 
     Full-history Parquet and CSV, the data dictionary (datapackage.json), the chart, and the
-    run's validation report as HTML and JSON; all from the same validated run.
+    run's validation report as HTML and JSON; all from the same validated run. Runs of other
+    periods of the dataset wait (``RunContext.publishing_lock``), so the files are rebuilt from
+    a settled set of periods and the last run's files hold every period.
     """
+    with run.publishing_lock():
+        return _write_outputs(run, gate)
+
+
+def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
     import pyarrow as pa
 
     from satudata.publish.resources import data_file_names, write_artifacts
@@ -232,10 +243,11 @@ def write_outputs(run: RunContext, gate: GateOutput) -> Written:
         history = history.replace_schema_metadata(None)  # periods disagree on pandas dtypes: let pandas decide
     out_dir = run.zone("published")
     names = data_file_names(entry)
-    meta = {"dataset": entry.id, "primary_key": entry.table.primary_key, "pipeline_version": __version__}
+    periods = [p.stem for p in files]
+    meta = {"dataset": entry.id, "primary_key": entry.table.primary_key, "pipeline_version": __version__,
+            "first_period": periods[0], "last_period": periods[-1]}
     parquet = write_parquet(history, columns, out_dir / names["parquet"], table_meta=meta)
     csv = write_csv(history, out_dir / names["csv"])
-    periods = [p.stem for p in files]
     extra = write_artifacts(entry, history, csv, periods, out_dir, Path(gate["report_json"]),
                             Path(gate["report_html"]))
     log.info("%s: %d rows over %d period(s) written to %s", entry.id, history.num_rows, len(periods), out_dir)
@@ -249,6 +261,7 @@ def write_outputs(run: RunContext, gate: GateOutput) -> Written:
         "period_rows": tables[periods.index(run.period.key)].num_rows,
         "first_period": periods[0],
         "last_period": periods[-1],
+        "csv_sha256": _csv_hash(Path(extra["datapackage"])),
     }
     for kind in ("report_json", "report_html", "chart"):
         if kind in extra:
@@ -281,8 +294,38 @@ def publish(run: RunContext, written: Written, portal: Any, write_dsn: str | Non
     """Publish the written files, load the DataStore and make the new version public.
 
     ``portal`` is a ``satudata.publish.ckan.Portal``; with ``write_dsn`` (the DataStore's write
-    database) the table loads by COPY, else through the API.
+    database) the table loads by COPY, else through the API. Runs of other periods of the dataset
+    wait (``RunContext.publishing_lock``): no ``write`` changes the files while they are published.
     """
+    with run.publishing_lock():
+        return _publish(run, as_published(written), portal, write_dsn)
+
+
+def as_published(written: Written) -> Written:
+    """``written`` with the history's row count and periods as the published files hold them now.
+
+    A run of a later period may have rebuilt the files between this run's ``write`` and its
+    ``publish``; what is published then describes the files, not this run's older view of them.
+    """
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(written["parquet"])
+    meta = json.loads((parquet.schema_arrow.metadata or {}).get(b"satudata", b"{}"))
+    now: Written = {**written, "rows": parquet.metadata.num_rows}
+    if "first_period" in meta and "last_period" in meta:
+        now["first_period"], now["last_period"] = meta["first_period"], meta["last_period"]
+    # Rebuilt by another period's run since this run's write: that run's rows are in it too.
+    now["rebuilt_since"] = _csv_hash(Path(written["datapackage"])) != written.get("csv_sha256")
+    return now
+
+
+def _csv_hash(datapackage: Path) -> str:
+    """The CSV's sha256 as the data dictionary beside it records it."""
+    package = json.loads(datapackage.read_text(encoding="utf-8"))
+    return str(package["resources"][0]["hash"]).removeprefix("sha256:")
+
+
+def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | None) -> dict[str, Any]:
     from satudata.publish.datastore import sync_datastore
     from satudata.publish.metadata import dataset_extras
     from satudata.publish.release import commit, mark_table_loaded, run_outcome, upload_resources
@@ -306,7 +349,9 @@ def publish(run: RunContext, written: Written, portal: Any, write_dsn: str | Non
     if publication.table_to_load is not None:
         publication.result.datastore = sync_datastore(
             portal.client, publication.table_to_load, entry, read_parquet(Path(written["curated"])),
-            read_parquet(Path(written["parquet"])), period_filters(run), write_dsn=write_dsn,
+            read_parquet(Path(written["parquet"])),
+            # Files another period's run rebuilt hold its rows too: load them all, not this period's.
+            None if written.get("rebuilt_since") else period_filters(run), write_dsn=write_dsn,
             reload=publication.table_reload)
         mark_table_loaded(portal, publication)
     result = commit(portal, entry, publication, extras, outcome)

@@ -11,6 +11,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.writing import replacing
+
 
 class ColumnSpec(Protocol):
     @property
@@ -128,10 +130,8 @@ def to_arrow(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec],
 def write_parquet(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec], path: Path,
                   table_meta: dict[str, Any] | None = None) -> Path:
     """Write ``frame`` (pandas or Arrow) as Parquet with the declared types and column descriptions."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    pq.write_table(to_arrow(frame, columns, table_meta), tmp, compression="zstd")
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        pq.write_table(to_arrow(frame, columns, table_meta), tmp, compression="zstd")
     return path
 
 
@@ -200,18 +200,16 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def write_csv(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
     """Write the public CSV: UTF-8, header row, '\\n' line ends, formulas neutralised."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
     table = _csv_table(frame)
-    if table is None:
-        out = frame if isinstance(frame, pd.DataFrame) else to_frame(frame)
-        neutralise_formulas(out).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-    else:
-        with tmp.open("wb") as out:
-            out.write((",".join(_csv_quote(str(n)) for n in table.column_names) + "\n").encode("utf-8"))
-            for batch in table.to_batches(max_chunksize=_CSV_BATCH_ROWS):
-                out.write(_csv_lines(batch))
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        if table is None:
+            out = frame if isinstance(frame, pd.DataFrame) else to_frame(frame)
+            neutralise_formulas(out).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        else:
+            with tmp.open("wb") as out:
+                out.write((",".join(_csv_quote(str(n)) for n in table.column_names) + "\n").encode("utf-8"))
+                for batch in table.to_batches(max_chunksize=_CSV_BATCH_ROWS):
+                    out.write(_csv_lines(batch))
     return path
 
 

@@ -86,7 +86,7 @@ def extract_file(run: RunContext, files: ExportFiles) -> Extracted:
     source = run.entry.source
     assert source.kind == "file"
     relative = source.file_for(run.period.key)
-    archive = RawArchive(run.period_dir("raw"), manifest_of(run, file=relative, conn_id=source.conn_id))
+    archive = RawArchive(run.owner_only_dir("raw"), manifest_of(run, file=relative, conn_id=source.conn_id))
     path, body, label = _fetch(run, files, archive, relative)
     staged = SourceRowsWriter(run, archive)
     fields = run_fields(run)

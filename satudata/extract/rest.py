@@ -142,7 +142,7 @@ def extract_rest(run: RunContext, api: ApiClient) -> Extracted:
     """Fetch every page of the period from the agency API; archive each page before reading it."""
     source = run.entry.source
     assert source.kind == "rest"
-    archive = RawArchive(run.period_dir("raw"), manifest_of(run, conn_id=source.conn_id, endpoint=source.endpoint))
+    archive = RawArchive(run.owner_only_dir("raw"), manifest_of(run, conn_id=source.conn_id, endpoint=source.endpoint))
     staged = SourceRowsWriter(run, archive)
     try:
         _stage_pages(run, api, archive, staged)

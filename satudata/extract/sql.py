@@ -56,6 +56,6 @@ def extract_sql(run: RunContext, engine: sa.Engine) -> Extracted:
         "run_id": run.run_id,
     }
     chunks = _declared(read_interval(engine, source.query, run), run)
-    raw, rows = archive_chunks(chunks, run.period_dir("raw"), manifest)
+    raw, rows = archive_chunks(chunks, run.owner_only_dir("raw"), manifest)
     # The rows are stored as the database typed them; staging shares the file instead of copying it.
     return Extracted(stage_file(run, raw), rows, raw.with_suffix(".json"))

@@ -14,6 +14,7 @@ import pandas as pd
 
 from satudata.extract.archive import RawArchive, quarantine
 from transforms.readers import SourceParseError, arrow_schema
+from transforms.writing import replacing, temporary_beside
 
 if TYPE_CHECKING:
     from satudata.run import RunContext
@@ -56,14 +57,12 @@ def staged_rows_path(run: RunContext) -> Path:
 def stage_file(run: RunContext, rows_file: Path) -> Path:
     """Stage an already written Parquet file of source rows (a hard link where the zones share a disk)."""
     path = staged_rows_path(run)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".parquet.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        os.link(rows_file, tmp)
-    except OSError:
-        shutil.copyfile(rows_file, tmp)
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        tmp.unlink()  # its name is ours alone; the link takes it
+        try:
+            os.link(rows_file, tmp)
+        except OSError:
+            shutil.copyfile(rows_file, tmp)
     return path
 
 
@@ -106,14 +105,17 @@ class SourceRowsWriter:
         import pyarrow.parquet as pq
 
         self.path = staged_rows_path(run)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = self.path.with_suffix(".parquet.tmp")
+        self.tmp = temporary_beside(self.path)
         fields = getattr(run.entry.source, "fields", [])
         self.read_schema = arrow_schema(fields)
         self.names = [f.column or f.name for f in fields]
         schema = pa.schema([field.with_name(name) for field, name in zip(self.read_schema, self.names, strict=True)])
         schema = schema.with_metadata({"satudata_raw_manifest": json.dumps(str(archive.manifest_path))})
-        self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        try:
+            self.writer = pq.ParquetWriter(self.tmp, schema, compression="zstd")
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
         source = run.entry.source
         self.history = getattr(source, "period_field", None) if getattr(source, "history", False) else None
         self.period = run.period
@@ -139,14 +141,20 @@ class SourceRowsWriter:
 
     def close(self) -> Path:
         """Finish the file and put it in place."""
-        self.writer.close()
-        self.tmp.replace(self.path)
+        try:
+            self.writer.close()
+            self.tmp.replace(self.path)
+        except BaseException:
+            self.tmp.unlink(missing_ok=True)
+            raise
         return self.path
 
     def abandon(self) -> None:
         """Drop the partial file after a failed extraction."""
-        self.writer.close()
-        self.tmp.unlink(missing_ok=True)
+        try:
+            self.writer.close()
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
 
 def manifest_of(run: RunContext, **facts: Any) -> dict[str, Any]:
@@ -176,7 +184,7 @@ def fail(run: RunContext, archive: RawArchive, message: str, offending: Path | N
         "error": message,
         "raw_manifest": str(manifest),
     }
-    path = quarantine(run.period_dir("quarantine"), report, offending)
+    path = quarantine(run.owner_only_dir("quarantine"), report, offending)
     return SourceError(
         f"{run.label}: source {run.entry.source.system!r}: {message} "
         f"(raw kept: {manifest}; quarantined: {path})",
@@ -215,6 +223,6 @@ def fail_staged(run: RunContext, staged: Path, error: SourceParseError) -> Sourc
         "error": str(error),
         "raw_manifest": str(manifest) if manifest else None,
     }
-    path = quarantine(run.period_dir("quarantine"), report, offending)
+    path = quarantine(run.owner_only_dir("quarantine"), report, offending)
     return SourceError(f"{run.label}: source {run.entry.source.system!r}: {error} (quarantined: {path})",
                        quarantine_report=path, raw_manifest=manifest, detail=str(error))

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from transforms.writing import private_dir, write_text
+
 
 @dataclass
 class ExpectationOutcome:
@@ -81,12 +83,10 @@ class QualityReport:
 
     def write(self, directory: Path) -> dict[str, str]:
         """Write ``validation.json`` and ``report.html`` into ``directory``; return their paths."""
-        directory.mkdir(parents=True, exist_ok=True)
+        private_dir(directory)  # the reports zone is the owner's only
         paths = {"report_json": directory / "validation.json", "report_html": directory / "report.html"}
         for key, text in (("report_json", self.to_json()), ("report_html", render_html(self))):
-            tmp = paths[key].with_suffix(paths[key].suffix + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(paths[key])
+            write_text(paths[key], text, private=True)
         return {k: str(v) for k, v in paths.items()}
 
 

@@ -25,6 +25,7 @@ from satudata.publish.chart_choice import (
     period_keys,
     tick_text,
 )
+from transforms.writing import replacing
 
 TOTAL = "Total"
 MAX_TICKS = 12  # x labels shown; beyond that every n-th period is labelled
@@ -182,8 +183,10 @@ def write_chart(frame: pd.DataFrame, entry: DatasetEntry, out: Path, chart: Char
                 largest * 1.15 if largest > 0 else 1.0)
     if many:
         fig.legend(loc="outside lower center", ncols=min(4, len(table.columns)), frameon=False, fontsize=8)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # No software/date metadata: the file's hash must only change when the data does.
-    fig.savefig(out, format="png", metadata={"Software": None})
-    plt.close(fig)
+    try:
+        with replacing(out) as tmp:
+            # No software/date metadata: the file's hash must only change when the data does.
+            fig.savefig(tmp, format="png", metadata={"Software": None})
+    finally:
+        plt.close(fig)
     return out

@@ -8,6 +8,7 @@ name, so every name is written once, here.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ import pyarrow as pa
 from satudata.catalog import DatasetEntry
 from satudata.extract.archive import sha256_of
 from satudata.publish.chart_choice import chart_description, chart_for
+from transforms.writing import replacing, write_text
 
 if TYPE_CHECKING:
     from satudata.publish.ckan import PublishFile
@@ -46,13 +48,17 @@ def write_artifacts(entry: DatasetEntry, history: pd.DataFrame | pa.Table, csv: 
     out: dict[str, str] = {}
     package = datapackage(entry, csv, sha256_of(csv), len(history), periods[0], periods[-1])
     dp = out_dir / "datapackage.json"
-    dp.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_text(dp, json.dumps(package, indent=2, ensure_ascii=False) + "\n")
     out["datapackage"] = str(dp)
     # The quality gate's own report of this run (satudata.gate.report), published as it is.
     if report_json is not None and report_html is not None:
         for kind, source in (("report_json", report_json), ("report_html", report_html)):
             copy = out_dir / REPORT_NAMES[kind]
-            shutil.copy2(source, copy)  # keeps the validation time
+            with replacing(copy) as tmp:
+                shutil.copyfile(source, tmp)
+                # The validation time, not the mode: the reports zone is the owner's only.
+                stat = source.stat()
+                os.utime(tmp, ns=(stat.st_atime_ns, stat.st_mtime_ns))
             out[kind] = str(copy)
     chart = chart_for(entry)
     chart_name = chart_file_name(entry)

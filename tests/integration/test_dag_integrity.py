@@ -43,6 +43,32 @@ def test_every_task_retries_and_dags_are_tagged(dagbag):
             assert t.on_failure_callback == [notify_failure], t.task_id
 
 
+def test_every_task_has_an_execution_timeout_from_its_setting(dagbag, monkeypatch):
+    from datetime import timedelta
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from satudata import settings
+
+    for dag in dagbag.dags.values():
+        for t in dag.tasks:
+            assert t.execution_timeout == timedelta(minutes=settings.TASK_TIMEOUT_MINUTES[t.task_id]), t.task_id
+    # Each kind's setting reaches its tasks, and only them.
+    monkeypatch.setenv("SATUDATA_PUBLISH_TASK_TIMEOUT_MINUTES", "7.5")
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "dpmptsp_izin_terbit_bulanan")
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags["dpmptsp_izin_terbit_bulanan"]
+    assert dag.get_task("publish").execution_timeout == timedelta(minutes=7.5)
+    assert dag.get_task("write").execution_timeout == timedelta(minutes=settings.TASK_TIMEOUT_MINUTES["write"])
+
+
+def test_write_and_publish_run_one_period_at_a_time(dagbag):
+    # A backfill runs several periods at once; only the full-history writers are held to one.
+    for dag in dagbag.dags.values():
+        limits = {t.task_id: t.max_active_tis_per_dag for t in dag.tasks}
+        assert limits == {"extract": None, "transform": None, "validate": None, "write": 1, "publish": 1,
+                          "record_failure": None}, dag.dag_id
+
+
 def test_task_order_puts_validation_before_publication(dagbag):
     for dag in dagbag.dags.values():
         assert dag.get_task("extract").downstream_task_ids == {"transform"}

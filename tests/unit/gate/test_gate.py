@@ -182,7 +182,8 @@ def test_published_files_are_those_of_the_pandas_path(tmp_path, data_dir, suppre
     curated = sorted((data_dir / "curated" / entry.id).glob("*.parquet"))
     history = pd.concat([read_parquet(p) for p in curated], ignore_index=True).sort_values(
         entry.table.primary_key, ignore_index=True)
-    meta = {"dataset": entry.id, "primary_key": entry.table.primary_key, "pipeline_version": __version__}
+    meta = {"dataset": entry.id, "primary_key": entry.table.primary_key, "pipeline_version": __version__,
+            "first_period": "2026-09", "last_period": "2026-10"}
     expected = write_parquet(history, entry.table.columns, tmp_path / "expected.parquet", table_meta=meta)
     assert Path(outputs["parquet"]).read_bytes() == expected.read_bytes()
     csv_text = neutralise_formulas(history).to_csv(index=False, lineterminator="\n")

@@ -1,0 +1,119 @@
+"""A backfill of several periods of one dataset at once, on a real Airflow, to the CKAN test portal.
+
+Scheduler, dag-processor and api-server as separate processes with the LocalExecutor on a fresh
+PostgreSQL metadata database (``devstack/airflow_cluster.py``'s pieces); the backfill is created
+as an operator would, ``airflow backfill create ... --max-active-runs 4``, so the periods'
+extract, transform and validate tasks run side by side and their write and publish tasks take
+turns. Every period must end published, and the portal's CSV must hold each period's rows once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+from argparse import Namespace
+from collections import Counter
+from contextlib import ExitStack
+
+import pyarrow.parquet as pq
+import pytest
+import requests
+
+pytestmark = pytest.mark.integration
+
+DAG_ID = "dpmptsp_izin_terbit_bulanan"
+# Logical dates are the periods' first instants (WITA midnight): four months, 2025-01 to 2025-04.
+FROM, TO = "2024-12-31T16:00:00+00:00", "2025-03-31T16:00:00+00:00"
+MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04"]
+
+
+def test_a_backfill_of_four_months_at_once_publishes_every_month_once(tmp_path, monkeypatch, ckan_portal):
+    from ckanapi import NotFound, RemoteCKAN
+
+    from devstack import airflow_cluster as cluster
+    from devstack.samples.demo import licensing_db
+    from devstack.samples.licensing import ensure_licensing_sqlite
+    from satudata.catalog import get_entry
+
+    entry = get_entry(DAG_ID)
+    client = RemoteCKAN(ckan_portal["url"], apikey=ckan_portal["api_token"])
+    try:
+        client.action.dataset_purge(id=entry.ckan.name)
+    except NotFound:
+        pass
+    data = tmp_path / "data"
+    monkeypatch.setenv("SATUDATA_DATA_DIR", str(data))
+    ensure_licensing_sqlite(licensing_db())
+    args = Namespace(executor="local", redis_db=7, concurrency=1, ckan_url=ckan_portal["url"],
+                     ckan_token=ckan_portal["api_token"])
+    airflow = str(cluster.VENV_BIN / "airflow")
+    api_port = cluster.free_port()
+    with ExitStack() as stack:
+        db_url = stack.enter_context(cluster.metadata_database(f"satudata_backfill_{os.getpid()}"))
+        env = cluster.airflow_env(args, tmp_path / "airflow", db_url, api_port, "default")
+        env.update({"AIRFLOW__CORE__PARALLELISM": "6", "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+                    "SATUDATA_CATALOG_DIR": str(_one_entry_catalog(tmp_path, entry.id))})
+        migrate = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
+        assert migrate.returncode == 0, migrate.stderr[-3000:]
+        procs = cluster.Processes(tmp_path)
+        stack.callback(procs.stop_all)
+        procs.start("api-server", [airflow, "api-server", "--port", str(api_port), "--host", "127.0.0.1"], env)
+        procs.start("scheduler", [airflow, "scheduler"], env)
+        procs.start("dag-processor", [airflow, "dag-processor"], env)
+        base = f"http://127.0.0.1:{api_port}"
+        cluster.wait_for("the api-server", lambda: cluster.http("GET", f"{base}/api/v2/monitor/health"), 180, procs)
+        token = cluster.http("GET", f"{base}/auth/token")["access_token"]
+        cluster.wait_for("the DAG to be parsed", lambda: cluster.http("GET", f"{base}/api/v2/dags/{DAG_ID}", token),
+                         180, procs)
+        created = subprocess.run(
+            [airflow, "backfill", "create", "--dag-id", DAG_ID, "--from-date", FROM, "--to-date", TO,
+             "--max-active-runs", "4"], env=env, capture_output=True, text=True, check=False)
+        assert created.returncode == 0, created.stdout[-2000:] + created.stderr[-2000:]
+
+        def finished():
+            runs = cluster.http("GET", f"{base}/api/v2/dags/{DAG_ID}/dagRuns?limit=50", token)["dag_runs"]
+            done = [r for r in runs if r["state"] in ("success", "failed")]
+            return runs if len(runs) == len(MONTHS) and len(done) == len(runs) else None
+
+        runs = cluster.wait_for("the backfill's runs", finished, 600, procs, interval=3)
+        tasks = {r["dag_run_id"]: cluster.http(
+            "GET", f"{base}/api/v2/dags/{DAG_ID}/dagRuns/{r['dag_run_id']}/taskInstances", token)["task_instances"]
+            for r in runs}
+
+    assert {r["run_type"] for r in runs} == {"backfill"}
+    assert [r["state"] for r in runs] == ["success"] * len(MONTHS), f"logs in {tmp_path}"
+    # The periods ran at once: some run's extraction started before another run's publish ended.
+    spans = {run_id: {t["task_id"]: (t["start_date"], t["end_date"]) for t in tis} for run_id, tis in tasks.items()}
+    assert any(spans[a]["extract"][0] < spans[b]["publish"][1] and spans[b]["extract"][0] < spans[a]["publish"][1]
+               for a in spans for b in spans if a != b), "the runs did not overlap"
+
+    curated = data / "curated" / entry.id
+    expected = {p.stem: pq.ParquetFile(p).metadata.num_rows for p in curated.glob("*.parquet")}
+    assert sorted(expected) == MONTHS and all(expected.values())
+    package = client.action.package_show(id=entry.ckan.name)
+    resource = next(r for r in package["resources"] if r["name"] == f"{entry.ckan.name}.csv")
+    answer = requests.get(resource["url"], timeout=30, headers={"Authorization": ckan_portal["api_token"]})
+    assert answer.status_code == 200
+    header, *records = list(csv.reader(io.StringIO(answer.content.decode("utf-8"), newline="")))
+    assert header == entry.table.column_names
+    assert all(len(r) == len(header) for r in records)
+    year, month = header.index("tahun"), header.index("bulan")
+    assert Counter(f"{r[year]}-{int(r[month]):02d}" for r in records) == expected
+    keys = [tuple(r[header.index(c)] for c in entry.table.primary_key) for r in records]
+    assert len(set(keys)) == len(keys)
+    table = client.action.datastore_search(resource_id=resource["id"], limit=0)
+    assert table["total"] == sum(expected.values())
+
+
+def _one_entry_catalog(tmp_path, dataset_id):
+    """A catalog of this one dataset: the dag-processor parses one DAG, not the whole catalog."""
+    import shutil
+
+    from satudata import settings
+
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    shutil.copyfile(settings.catalog_dir() / f"{dataset_id}.yaml", catalog / f"{dataset_id}.yaml")
+    return catalog
