@@ -1,8 +1,9 @@
-"""Adversarial text cells through the DataStore and back out of CKAN's ``/datastore/dump`` as CSV.
+"""Adversarial text cells published to the real test portal and read back as CSV.
 
-The rows go into the real test portal by both loaders (``datastore_upsert`` and COPY into the
-DataStore write database); the CSV that CKAN serves must parse to the rows written, none split
-or shifted, with no control character and no cell a spreadsheet would run as a formula.
+The rows go into the DataStore by both loaders (``datastore_upsert`` and COPY into the DataStore
+write database), and a whole period is published from a source whose names hold such cells;
+the CSV resource and what CKAN serves at ``/datastore/dump`` must parse to the rows written,
+none split or shifted, with no control character and no cell a spreadsheet would run as a formula.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from satudata import settings as satudata_settings
 from satudata.catalog import get_entry
 from satudata.publish.datastore import sync_datastore
 from tests.adversarial import CELL, CELLS, has_controls, runs_as_formula
+from tests.conftest import sqlite_conn
 from tests.integration.test_datastore_fast_path import write_conn  # noqa: F401  (fixture)
+from tests.integration.test_publish_faults import OCTOBER, build, env, point_at, publish, purge, variant  # noqa: F401
 from transforms.tables import spreadsheet_safe
 
 pytestmark = pytest.mark.integration
@@ -116,3 +119,62 @@ def test_datastore_dump_serves_adversarial_cells_safely(drawn, ckan_client, ckan
         assert again["rows_deleted"] == 0 and not again["table_created"]
         _check(ckan_portal, resource["id"], history)
         client.action.resource_delete(id=resource["id"])
+
+
+# The source's permit names as an agency system might hold them after a copy-paste.
+NAMES = {
+    "PBG": 'PBG\r=HYPERLINK("http://x.example","klik")',
+    "SLF": "\x00=1+1",
+    "SIP-DOK": "\t@SUM(1+1)",
+    "SIPA": "\uff1dcmd|' /C calc'!A0",
+    "REKLAME": 'Reklame\r\n-2+3;"kutip", koma',
+    "SIUP-IKAN": "Perikanan\u2028\x85\x1b[1m",
+    "TRAYEK": "\u00a0\u200b+1 Trayek",
+}
+
+
+def _no_formula_or_control(rows: list[list[str]], where: str) -> None:
+    for number, row in enumerate(rows, start=2):
+        for column, cell in enumerate(row):
+            try:
+                float(cell)
+                continue  # a number, written as one
+            except ValueError:
+                pass
+            assert not runs_as_formula(cell), f"{where} row {number}, column {column + 1}: a formula"
+            assert not has_controls(cell), f"{where} row {number}, column {column + 1}: a control character"
+
+
+def test_published_period_with_adversarial_names(env, tmp_path, monkeypatch, sample_sqlite):  # noqa: F811
+    import shutil
+    import sqlite3
+
+    entry = variant("uji-keamanan-keluaran")
+    purge(env, entry.ckan.name)
+    point_at(env, env["portal"]["url"])
+    source = tmp_path / "names.sqlite"
+    shutil.copy(sample_sqlite, source)
+    with sqlite3.connect(source) as db:
+        for kode, nama in NAMES.items():
+            assert db.execute("UPDATE jenis_izin SET nama = ? WHERE kode = ?", (nama, kode)).rowcount == 1
+    monkeypatch.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(source))
+    written = build(env, entry, OCTOBER, tmp_path / "data")
+    result = publish(entry, OCTOBER, written, "run-1")
+    assert result["datastore"]["rows_upserted"] == int(written["rows"])
+
+    auth = {"Authorization": env["portal"]["api_token"]}
+    resource = next(r for r in env["client"].action.package_show(id=entry.ckan.name)["resources"]
+                    if r["format"] == "CSV")
+    header = [c.name for c in entry.table.columns]
+    expected_names = set(spreadsheet_safe(pd.DataFrame({"n": pd.array(list(NAMES.values()), dtype="string")}))["n"])
+    for where, url in (("csv", resource["url"]), ("dump", f"{env['portal']['url']}/datastore/dump/{resource['id']}")):
+        answer = requests.get(url, timeout=60, headers=auth)
+        assert answer.status_code == 200, (where, answer.status_code)
+        rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"), newline="")))
+        columns = rows[0][1:] if where == "dump" else rows[0]  # the dump leads with _id
+        assert columns == header, where
+        assert len(rows) == int(written["rows"]) + 1 and all(len(r) == len(rows[0]) for r in rows), where
+        names = {r[rows[0].index("jenis_izin")] for r in rows[1:]}
+        assert names == expected_names, where
+        _no_formula_or_control(rows[1:], where)
+    purge(env, entry.ckan.name)
