@@ -94,7 +94,9 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
     The declared columns are the catalog schema's: a transform's output is conformed with
     ``drop_extra``, so its working columns are left out and it names its published columns
     nowhere else. Raises SchemaMismatch naming ``source``, the row (1-based) and the column of
-    the first value that does not fit.
+    the first value that does not fit. Text is returned with its control characters cleaned
+    (``clean_controls``), so the gate judges the text that every published file and the DataStore
+    carry: a NIK split by a NUL, which readers do not show, is a whole NIK to the scan.
     """
     names = [c.name for c in columns]
     missing = [n for n in names if n not in frame.columns]
@@ -129,7 +131,7 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
                 f"{source}: row {row + 1}, column '{c.name}': {col.iloc[row]!r} is not a {c.type}"
             )
         out[c.name] = converted
-    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+    return clean_controls(pd.DataFrame(out, index=frame.index).reset_index(drop=True))
 
 
 def to_arrow(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec],
