@@ -37,8 +37,32 @@ _ARROW_TYPES = {
     "bool": pa.bool_(),
 }
 
-# Text cells starting with these run as formulas in spreadsheets (CSV injection).
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Text on its way to a spreadsheet (the public CSV, the DataStore that CKAN serves as CSV) is made
+# safe in two steps, with patterns that Python's re and Arrow's RE2 read alike, so the pandas and
+# the Arrow CSV writers give the same bytes.
+# 1. Control characters. A line break inside a cell stays a line break, as LF: Python's csv (3.11)
+#    quotes LF but not a lone CR, and a reader splits the row at an unquoted CR. CR, CRLF, VT, FF,
+#    NEL and the Unicode line and paragraph separators (which str.splitlines and JavaScript break
+#    on) all become LF. Tab stays. Every other C0 and C1 control and DEL is removed: no reader
+#    shows them, PostgreSQL refuses NUL, and they can hide a formula's first character.
+_LINE_BREAK = "\r\n|[\r\x0b\x0c\x85\u2028\u2029]"
+_CONTROL = "[\\x00-\\x08\\x0e-\\x1f\\x7f-\\x84\\x86-\\x9f]"
+# 2. Formulas (CSV injection): a cell starting with = + - @ runs as a formula in Excel (LibreOffice
+#    runs =). Spreadsheets that trim the cell, or readers that split it at a tab or line break,
+#    see what follows the leading blanks, so those are skipped first: every whitespace character
+#    (str.isspace) and every invisible format character (Unicode category Cf: zero-width, bidi
+#    marks, soft hyphen, BOM, tags), as in Unicode 14 (Python 3.11). The four characters count in
+#    every form Unicode compatibility (NFKC) folds to them: fullwidth, small, superscript,
+#    subscript. Such a cell gets a leading apostrophe, which spreadsheets read as "text".
+_LEADING_BLANKS = ("\u0009-\u000d\u001c-\u0020\u0085\u00a0\u00ad\u0600-\u0605\u061c\u06dd\u070f"
+                   "\u0890\u0891\u08e2\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f"
+                   "\u3000\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+                   "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+_FORMULA_CHARACTERS = ("=\u207c\u208c\u2a75\u2a76\ufe66\uff1d"  # =
+                       "+\u207a\u208a\ufb29\ufe62\uff0b"  # +
+                       "-\ufe63\uff0d"  # -
+                       "@\ufe6b\uff20")  # @
+_FORMULA_START = "^[" + _LEADING_BLANKS + "]*[" + _FORMULA_CHARACTERS.replace("-", "\\-") + "]"
 
 
 def source_columns(raw: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -72,7 +96,9 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
     The declared columns are the catalog schema's: a transform's output is conformed with
     ``drop_extra``, so its working columns are left out and it names its published columns
     nowhere else. Raises SchemaMismatch naming ``source``, the row (1-based) and the column of
-    the first value that does not fit.
+    the first value that does not fit. Text is returned with its control characters cleaned
+    (``clean_controls``), so the gate judges the text that every published file and the DataStore
+    carry: a NIK split by a NUL, which readers do not show, is a whole NIK to the scan.
     """
     names = [c.name for c in columns]
     missing = [n for n in names if n not in frame.columns]
@@ -107,7 +133,7 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
                 f"{source}: row {row + 1}, column '{c.name}': {col.iloc[row]!r} is not a {c.type}"
             )
         out[c.name] = converted
-    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+    return clean_controls(pd.DataFrame(out, index=frame.index).reset_index(drop=True))
 
 
 def to_arrow(frame: pd.DataFrame | pa.Table, columns: Sequence[ColumnSpec],
@@ -186,25 +212,50 @@ def _nullable_types(arrow_type: pa.DataType) -> pd.api.extensions.ExtensionDtype
     return None
 
 
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe."""
+def _text_columns(frame: pd.DataFrame) -> list[Any]:
+    return [name for name in frame.columns
+            if pd.api.types.is_string_dtype(frame[name]) and not pd.api.types.is_numeric_dtype(frame[name])]
+
+
+def clean_controls(frame: pd.DataFrame) -> pd.DataFrame:
+    """Line breaks in text cells as LF and every other control character but tab removed."""
     out = frame.copy()
-    for name in out.columns:
-        if pd.api.types.is_string_dtype(out[name]) and not pd.api.types.is_numeric_dtype(out[name]):
-            col = out[name]
-            risky = col.notna() & col.astype("string").str.startswith(_FORMULA_PREFIXES).fillna(False)
-            if risky.any():
-                out[name] = col.mask(risky, "'" + col.astype("string"))
+    for name in _text_columns(out):
+        col = out[name]
+        text = col.astype("string")
+        found = text.str.contains(_LINE_BREAK + "|" + _CONTROL, regex=True).fillna(False)
+        if found.any():
+            clean = text[found].str.replace(_LINE_BREAK, "\n", regex=True).str.replace(_CONTROL, "", regex=True)
+            out[name] = col.mask(found, clean.reindex(col.index))
     return out
 
 
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with an apostrophe."""
+    out = frame.copy()
+    for name in _text_columns(out):
+        col = out[name]
+        risky = col.astype("string").str.contains(_FORMULA_START, regex=True).fillna(False)
+        if risky.any():
+            out[name] = col.mask(risky, "'" + col.astype("string"))
+    return out
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells as they may reach a spreadsheet: control characters cleaned, formulas neutralised.
+
+    Numeric, date and boolean columns are left as they are (a number such as -5 stays a number).
+    """
+    return neutralise_formulas(clean_controls(frame))
+
+
 def write_csv(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
-    """Write the public CSV: UTF-8, header row, '\\n' line ends, formulas neutralised."""
+    """Write the public CSV: UTF-8, header row, '\\n' line ends, text made ``spreadsheet_safe``."""
     table = _csv_table(frame)
     with replacing(path) as tmp:
         if table is None:
             out = frame if isinstance(frame, pd.DataFrame) else to_frame(frame)
-            neutralise_formulas(out).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+            spreadsheet_safe(out).to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
         else:
             with tmp.open("wb") as out:
                 out.write((",".join(_csv_quote(str(n)) for n in table.column_names) + "\n").encode("utf-8"))
@@ -217,9 +268,9 @@ def write_csv(frame: pd.DataFrame | pa.Table, path: Path) -> Path:
 # QUOTE_MINIMAL, lineterminator "\n") for the column types the schema declares, at a tenth of its
 # time on 1M rows. Anything else (one column, other types) goes through pandas itself.
 _CSV_BATCH_ROWS = 65_536
-_CSV_NEEDS_QUOTES = '[",\n]'  # Python's csv quotes the delimiter, the quote char and the line terminator
-# The characters of _FORMULA_PREFIXES as one RE2 character class ("-" escaped).
-_FORMULA_START = "^[" + "".join("\\-" if c == "-" else c for c in _FORMULA_PREFIXES) + "]"
+# Python's csv quotes the delimiter, the quote char and the line terminator; after clean_controls
+# no CR is left for it to leave unquoted.
+_CSV_NEEDS_QUOTES = '[",\n]'
 
 
 def _csv_quote(text: str) -> str:
@@ -251,6 +302,10 @@ def _csv_column(values: pa.Array) -> pa.Array:
     kind = values.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
         values = values.cast(pa.string())  # pandas' strings are large_string; a batch stays far below 2 GB
+        unclean = pc.match_substring_regex(values, _LINE_BREAK + "|" + _CONTROL)
+        if pc.any(unclean).as_py():
+            clean = pc.replace_substring_regex(pc.replace_substring_regex(values, _LINE_BREAK, "\n"), _CONTROL, "")
+            values = pc.if_else(unclean, clean, values)
         risky = pc.match_substring_regex(values, _FORMULA_START)
         values = pc.if_else(risky, pc.binary_join_element_wise("'", values, ""), values)
         quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")

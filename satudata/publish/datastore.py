@@ -321,7 +321,11 @@ def sync_datastore(client: CkanClient, resource: dict[str, Any], entry: DatasetE
     told apart (no ``period_filters``) or when ``reload`` says why the table cannot be trusted
     to hold the file's previous version (an earlier load failed or was interrupted).
     With ``write_dsn`` (the DataStore write database) the rows load by COPY, else through the API.
+    Text goes in as the public CSV has it (``spreadsheet_safe``): CKAN serves the table as CSV too.
     """
+    from transforms.tables import spreadsheet_safe
+
+    period_rows, history = spreadsheet_safe(period_rows), spreadsheet_safe(history)
     resource_id = resource["id"]
     new_table = not _has_table(client, resource_id)
     # Without records, datastore_create on an existing table only updates fields and their info.

@@ -23,6 +23,7 @@ import pytest
 
 from satudata.__main__ import main
 from satudata.catalog import get_entry
+from tests.adversarial import has_controls, runs_as_formula
 
 DATASET = "dpmptsp_izin_terbit_bulanan"
 NIK = "6472015203850012"  # synthetic, valid structure (a woman born 12-03-1985 in Samarinda)
@@ -52,6 +53,14 @@ def _set(text: str, row: int, column: str, value: str) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\n").writerows(rows)
     return out.getvalue()
+
+
+def _quoted(text: str, row: int, column: str, value: str) -> str:
+    """``_set`` with every field quoted, as spreadsheets export a cell holding a carriage return."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(csv.reader(io.StringIO(_set(text, row,
+                                                                                                      column, "x"))))
+    return out.getvalue().replace('"x"', '"' + value.replace('"', '""') + '"', 1)
 
 
 def _utf8(text: str) -> bytes:
@@ -140,6 +149,26 @@ CASES = [
          0, r"Result +PUBLISHABLE"),
     Case("formula_in_table", lambda: _utf8(_set(TABLE, 3, "jenis_izin", "@SUM(1+1)*cmd|' /C calc'!A0")), 0,
          r"Result +PUBLISHABLE", transformed=True),
+    # --- published, control characters cleaned and formulas behind them neutralised ---
+    Case("control_cr_before_formula", lambda: _utf8(_quoted(RAW, 1, "nama_jenis_izin", "PBG\r=1+1")), 0,
+         r"Result +PUBLISHABLE"),
+    Case("control_crlf_before_formula", lambda: _utf8(_quoted(TABLE, 3, "jenis_izin", "SIPA\r\n@SUM(1)")), 0,
+         r"Result +PUBLISHABLE", transformed=True),
+    Case("control_nul_before_formula", lambda: _utf8(_set(RAW, 1, "nama_jenis_izin", '\x00=HYPERLINK("x")')), 0,
+         r"Result +PUBLISHABLE"),
+    Case("control_c0_c1_and_separators", lambda: _utf8(_set(RAW, 1, "nama_jenis_izin",
+                                                             "PBG\x1b[1m\x85\u2028\u2029\x0b\x7f\x9b")), 0,
+         r"Result +PUBLISHABLE"),
+    Case("formula_behind_tab", lambda: _utf8(_set(RAW, 1, "nama_jenis_izin", '\t=HYPERLINK("x")')), 0,
+         r"Result +PUBLISHABLE"),
+    Case("formula_behind_cr", lambda: _utf8(_quoted(TABLE, 3, "jenis_izin", "\r=1+1")), 0,
+         r"Result +PUBLISHABLE", transformed=True),
+    Case("formula_fullwidth", lambda: _utf8(_set(RAW, 1, "nama_jenis_izin", '\uff1dHYPERLINK("x")')), 0,
+         r"Result +PUBLISHABLE"),
+    Case("control_nul_inside_nik", lambda: _utf8(_set(RAW, 1, "nama_jenis_izin", f"PBG a.n. {NIK[:6]}\x00{NIK[6:]}")),
+         1, r"jenis_izin: 1 cell\(s\) with nik  BLOCKS"),
+    Case("formula_behind_invisible_space", lambda: _utf8(_set(TABLE, 3, "jenis_izin", "\u00a0\u200b@SUM(1+1)")), 0,
+         r"Result +PUBLISHABLE", transformed=True),
 ]
 
 
@@ -177,7 +206,8 @@ def test_bad_input_outcome(case, tmp_path, data_dir, capsys):
     assert NIK not in written and "0812-3456-7890" not in written and "budi.santoso" not in written
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.name.startswith("formula_")], ids=lambda c: c.name)
+@pytest.mark.parametrize("case", [c for c in CASES if c.name.startswith(("formula_", "control_")) and c.exit_code == 0],
+                         ids=lambda c: c.name)
 def test_formula_is_neutralised_in_the_published_csv(case, tmp_path):
     from satudata.cli.check import read_table
     from transforms import get_transform
@@ -192,11 +222,14 @@ def test_formula_is_neutralised_in_the_published_csv(case, tmp_path):
         types = {f.name: f.type for f in entry.source.fields}
         frame = get_transform(entry.transform)(read_table(path, types, required=True, progress=False))
     frame = conform(frame, entry.table.columns, drop_extra=True)
-    written = write_csv(frame, tmp_path / "out.csv").read_text(encoding="utf-8")
-    names = [row["jenis_izin"] for row in csv.DictReader(io.StringIO(written))]
-    risky = [n for n in names if n[:1] in "=+-@"]
-    assert not risky, risky
-    assert any(n.startswith("'=HYPERLINK") or n.startswith("'@SUM") for n in names), names
+    # Read as bytes: read_text would turn a bare CR into a line end and hide it.
+    written = write_csv(frame, tmp_path / "out.csv").read_bytes().decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(written, newline="")))
+    assert len(rows) == len(frame) and all(None not in (*row, *row.values()) for row in rows)  # none split
+    names = [row["jenis_izin"] for row in rows]
+    assert not [n for n in names if runs_as_formula(n) or has_controls(n)], names
+    if case.name.startswith("formula_"):
+        assert any(n.startswith("'") and runs_as_formula(n[1:]) for n in names), names
 
 
 def test_cli_runs_as_a_command_with_exit_codes(tmp_path):

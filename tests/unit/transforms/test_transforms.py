@@ -10,7 +10,7 @@ import pytest
 
 from satudata.catalog import get_entry
 from transforms.izin import izin_terbit_bulanan
-from transforms.tables import SchemaMismatch, conform, neutralise_formulas, write_csv, write_parquet
+from transforms.tables import SchemaMismatch, conform, neutralise_formulas, spreadsheet_safe, write_csv, write_parquet
 
 RAW = """kode_wilayah,kode_jenis_izin,nama_jenis_izin,standar_hari,tanggal_pengajuan,tanggal_terbit
 64.72,PBG,Persetujuan Bangunan Gedung,28,2026-09-20,2026-10-01
@@ -121,11 +121,11 @@ def test_csv_is_byte_for_byte_what_pandas_writes(tmp_path):
         "kosong": [None] * rows,
         'nama "aneh", kolom': ["x"] * rows,
     })
-    expected = neutralise_formulas(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
+    expected = spreadsheet_safe(frame).to_csv(index=False, lineterminator="\n").encode("utf-8")
     assert write_csv(frame, tmp_path / "x.csv").read_bytes() == expected
     assert write_csv(pa.Table.from_pandas(frame, preserve_index=False), tmp_path / "y.csv").read_bytes() == expected
     single = frame[["teks"]].head(20)  # one column: pandas quotes an empty row, so pandas writes it
-    assert write_csv(single, tmp_path / "z.csv").read_bytes() == single.pipe(neutralise_formulas).to_csv(
+    assert write_csv(single, tmp_path / "z.csv").read_bytes() == single.pipe(spreadsheet_safe).to_csv(
         index=False, lineterminator="\n").encode("utf-8")
 
 
