@@ -98,9 +98,11 @@ def test_safe_text_keeps_everything_but_controls_and_is_stable(cells):
     for before, after in zip(cells, safe, strict=True):
         assert not runs_as_formula(after) and not has_controls(after)
         # Only the apostrophe is added; only controls are removed (line breaks become LF).
-        body = after[1:] if after.startswith("'") and not before.startswith("'") else after
         kept = "".join("\n" if c in "\r\x0b\x0c\x85\u2028\u2029" else c for c in before.replace("\r\n", "\n"))
-        assert body == "".join(c for c in kept if not has_controls(c))
+        cleaned = "".join(c for c in kept if not has_controls(c))
+        assert after in (cleaned, "'" + cleaned)
+        # The apostrophe is added exactly when the cleaned text would run as a formula.
+        assert (after != cleaned) == runs_as_formula(cleaned)
     assert spreadsheet_safe(spreadsheet_safe(frame))["teks"].tolist() == safe
 
 
