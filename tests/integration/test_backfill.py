@@ -89,6 +89,11 @@ def test_a_backfill_of_four_months_at_once_publishes_every_month_once(tmp_path, 
     assert any(spans[a]["extract"][0] < spans[b]["publish"][1] and spans[b]["extract"][0] < spans[a]["publish"][1]
                for a in spans for b in spans if a != b), "the runs did not overlap"
 
+    # ... and no two periods' write (or publish) tasks ran at the same time.
+    for kind in ("write", "publish"):
+        turns = sorted(s[kind] for s in spans.values())
+        assert all(a[1] <= b[0] for a, b in zip(turns, turns[1:], strict=False)), f"two {kind} tasks ran at once"
+
     curated = data / "curated" / entry.id
     expected = {p.stem: pq.ParquetFile(p).metadata.num_rows for p in curated.glob("*.parquet")}
     assert sorted(expected) == MONTHS and all(expected.values())
