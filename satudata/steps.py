@@ -50,8 +50,11 @@ class Written(TypedDict):
     report_json: NotRequired[str]
     report_html: NotRequired[str]
     chart: NotRequired[str]
-    # The CSV's sha256 as this run wrote it; ``as_published`` compares it with the CSV there now.
-    csv_sha256: NotRequired[str]
+    # The CSV's hash as this run wrote it, and of the CSV it replaced ("" for the first): the
+    # DataStore takes only this period's rows when it holds the replaced CSV and no other
+    # period's run rebuilt the files since (``rebuilt_since``, set by ``as_published``).
+    csv_hash: NotRequired[str]
+    base_csv_hash: NotRequired[str]
     rebuilt_since: NotRequired[bool]
 
 
@@ -242,6 +245,7 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
     if len({t.schema.metadata.get(b"pandas") if t.schema.metadata else None for t in tables}) > 1:
         history = history.replace_schema_metadata(None)  # periods disagree on pandas dtypes: let pandas decide
     out_dir = run.zone("published")
+    base = _csv_hash(out_dir / "datapackage.json") if (out_dir / "datapackage.json").exists() else ""
     names = data_file_names(entry)
     periods = [p.stem for p in files]
     meta = {"dataset": entry.id, "primary_key": entry.table.primary_key, "pipeline_version": __version__,
@@ -261,7 +265,8 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
         "period_rows": tables[periods.index(run.period.key)].num_rows,
         "first_period": periods[0],
         "last_period": periods[-1],
-        "csv_sha256": _csv_hash(Path(extra["datapackage"])),
+        "csv_hash": _csv_hash(Path(extra["datapackage"])),
+        "base_csv_hash": base,
     }
     for kind in ("report_json", "report_html", "chart"):
         if kind in extra:
@@ -315,14 +320,14 @@ def as_published(written: Written) -> Written:
     if "first_period" in meta and "last_period" in meta:
         now["first_period"], now["last_period"] = meta["first_period"], meta["last_period"]
     # Rebuilt by another period's run since this run's write: that run's rows are in it too.
-    now["rebuilt_since"] = _csv_hash(Path(written["datapackage"])) != written.get("csv_sha256")
+    now["rebuilt_since"] = _csv_hash(Path(written["datapackage"])) != written.get("csv_hash")
     return now
 
 
 def _csv_hash(datapackage: Path) -> str:
-    """The CSV's sha256 as the data dictionary beside it records it."""
+    """The CSV's hash (``sha256:<hex>``, as a CKAN resource's) as the data dictionary beside it records it."""
     package = json.loads(datapackage.read_text(encoding="utf-8"))
-    return str(package["resources"][0]["hash"]).removeprefix("sha256:")
+    return str(package["resources"][0]["hash"])
 
 
 def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | None) -> dict[str, Any]:
@@ -346,13 +351,19 @@ def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | No
     files = publish_files(written, entry)
     publication = upload_resources(portal, entry, files, extras, provenance,
                                    table_resource=Path(written["csv"]).name)
-    if publication.table_to_load is not None:
+    table = publication.table_to_load
+    if table is not None:
+        # Only this period's rows when the table holds the CSV this run's write started from;
+        # else (an earlier load failed, another period's run wrote in between, or its publish
+        # has not loaded yet) the full history replaces the table's rows.
+        reload = publication.table_reload
+        if reload is None and written.get("rebuilt_since"):
+            reload = "another period's run rebuilt the files since this run's write"
+        elif reload is None and table.get("datastore_hash") != written.get("base_csv_hash"):
+            reload = "the table does not hold the file this run's write started from"
         publication.result.datastore = sync_datastore(
-            portal.client, publication.table_to_load, entry, read_parquet(Path(written["curated"])),
-            read_parquet(Path(written["parquet"])),
-            # Files another period's run rebuilt hold its rows too: load them all, not this period's.
-            None if written.get("rebuilt_since") else period_filters(run), write_dsn=write_dsn,
-            reload=publication.table_reload)
+            portal.client, table, entry, read_parquet(Path(written["curated"])),
+            read_parquet(Path(written["parquet"])), period_filters(run), write_dsn=write_dsn, reload=reload)
         mark_table_loaded(portal, publication)
     result = commit(portal, entry, publication, extras, outcome)
     log.info("published %s to %s: %d bytes uploaded, resources %s", entry.id, result.dataset_url,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import subprocess
 from argparse import Namespace
@@ -89,6 +90,11 @@ def test_a_backfill_of_four_months_at_once_publishes_every_month_once(tmp_path, 
     assert any(spans[a]["extract"][0] < spans[b]["publish"][1] and spans[b]["extract"][0] < spans[a]["publish"][1]
                for a in spans for b in spans if a != b), "the runs did not overlap"
 
+    # ... and no two periods' write (or publish) tasks ran at the same time.
+    for kind in ("write", "publish"):
+        turns = sorted(s[kind] for s in spans.values())
+        assert all(a[1] <= b[0] for a, b in zip(turns, turns[1:], strict=False)), f"two {kind} tasks ran at once"
+
     curated = data / "curated" / entry.id
     expected = {p.stem: pq.ParquetFile(p).metadata.num_rows for p in curated.glob("*.parquet")}
     assert sorted(expected) == MONTHS and all(expected.values())
@@ -117,3 +123,53 @@ def _one_entry_catalog(tmp_path, dataset_id):
     catalog.mkdir()
     shutil.copyfile(settings.catalog_dir() / f"{dataset_id}.yaml", catalog / f"{dataset_id}.yaml")
     return catalog
+
+
+@pytest.mark.parametrize("publish_order", [("2025-02", "2025-01"), ("2025-01", "2025-02")])
+def test_periods_written_before_either_is_published_all_reach_the_datastore(
+        tmp_path, monkeypatch, ckan_portal, sample_sqlite, publish_order):
+    # The orders a backfill's scheduler may give: both writes, then the publishes either way round.
+    from ckanapi import NotFound, RemoteCKAN
+    from pipeline_clients import close, portal, source_client
+
+    from satudata import steps
+    from satudata.catalog import get_entry
+    from satudata.periods import Period
+    from satudata.run import RunContext
+    from tests.conftest import sqlite_conn
+
+    permits = get_entry(DAG_ID)
+    entry = permits.model_copy(update={"ckan": permits.ckan.model_copy(update={"name": "izin-terbit-bergantian"})})
+    client = RemoteCKAN(ckan_portal["url"], apikey=ckan_portal["api_token"])
+    try:
+        client.action.dataset_purge(id=entry.ckan.name)
+    except NotFound:
+        pass
+    monkeypatch.setenv("SATUDATA_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(sample_sqlite))
+    monkeypatch.setenv("AIRFLOW_CONN_CKAN_DEFAULT", json.dumps(
+        {"conn_type": "ckan", "host": ckan_portal["url"], "password": ckan_portal["api_token"]}))
+
+    def write(key: str) -> tuple[RunContext, steps.Written]:
+        run = RunContext(entry, Period.from_key(key, "monthly"), f"backfill__{key}")
+        source = source_client(entry)
+        try:
+            staged = steps.extract(run, source)
+        finally:
+            close(source)
+        return run, steps.write_outputs(run, steps.validate(run, steps.transform(run, staged)))
+
+    steps.publish(*write("2024-12"), portal())  # the table exists before the backfill
+    by_key = {key: write(key) for key in ("2025-01", "2025-02")}
+    for key in publish_order:
+        steps.publish(*by_key[key], portal())
+
+    resource = next(r for r in client.action.package_show(id=entry.ckan.name)["resources"]
+                    if r["name"] == f"{entry.ckan.name}.csv")
+    for key in ("2024-12", "2025-01", "2025-02"):
+        expected = pq.ParquetFile(tmp_path / "data" / "curated" / entry.id / f"{key}.parquet").metadata.num_rows
+        year, month = (int(part) for part in key.split("-"))
+        found = client.action.datastore_search(resource_id=resource["id"], limit=0,
+                                               filters={"tahun": year, "bulan": month})["total"]
+        assert found == expected, f"DataStore holds {found} rows of {key}, the CSV {expected}"
+    client.action.dataset_purge(id=entry.ckan.name)
