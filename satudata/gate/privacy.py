@@ -34,7 +34,12 @@ _NIP = re.compile(r"(?<![\d.,])(\d{8})[ ]?(\d{6})[ ]?(\d)[ ]?(\d{3})(?![\d]|[.,]
 _NPWP_PUNCTUATED = re.compile(r"(?<![\d.])\d{2}\.\d{3}\.\d{3}\.\d[-.]\d{3}\.\d{3}(?![\d])")
 _FIFTEEN = re.compile(r"(?<![\d.,])0?\d{15}(?![\d]|[.,]\d)")
 _MOBILE = re.compile(r"(?<![\d\w])(?:\+62|62|0)[ .-]?8[1-35-9](?:[ .-]?\d){7,10}(?![\d])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+# An e-mail address is read from its @: one local-part character before it, a domain after it.
+# Searching for the whole address instead rescans the rest of the cell from every position (a
+# long run of local-part characters with no domain takes quadratic time).
+_EMAIL_LOCAL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,}")
+_EMAIL_DOMAIN_MAX = 255
 # Cheap pre-filter: only cells with a long digit run (separators allowed) or an @ go through the
 # detailed checks. Fullwidth and other Unicode digits and at-signs count (NFKC makes them ASCII).
 _CANDIDATE = re.compile(r"(?:\d[ .\-()\u00a0\u00ad\u200b-\u200f\u2060\ufeff]{0,5}){9,}\d|[@\uff20\ufe6b]")
@@ -44,14 +49,25 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u200e\u200f\u2060\
 # Digits in groups, as people write identifiers: "6472 0152 0385 0012", "(0812) 3456-7890", "+62 812.3456.7890".
 # A slash separates the parts of document numbers (503/1234/DPMPTSP/2024), not an identifier's digits.
 _DIGIT_GROUPS = re.compile(r"\d+(?:[ .\-()\u00a0]{1,4}\d+)*")
-# A calendar date (day, month, four-digit year) is never part of an identifier.
-_DATE = re.compile(r"(?<![\d.\-/])(?:0?[1-9]|[12]\d|3[01])([-/.])(?:0?[1-9]|1[0-2])\1\d{4}(?![\d])")
+# A calendar date (day, month, year 1900-2099) is never part of an identifier; digits written on
+# after it (11.01.0101.01000001, 11.01.2001.01000001) make it groups of one, not a date.
+_DATE = re.compile(r"(?<![\d.\-/])(?:0?[1-9]|[12]\d|3[01])([-/.])(?:0?[1-9]|1[0-2])\1(?:19|20)\d{2}(?![\d]|[.\-/]\d)")
 # An amount or a decimal, not an identifier: 1.234.567 / 12,5 / 0.25 (a leading 0 is never an amount).
 _NUMBER = re.compile(r"^[1-9]\d{0,2}(?:([.,\u00a0 ])\d{3})(?:\1\d{3})*(?:[.,]\d+)?$|^\d+[.,]\d{1,3}$|^\d{1,3}[.,]\d+$")
 _PHONE_DIGITS = re.compile(r"(?:62|0)8[1-35-9]\d{7,10}")
 # The longest identifier (NIP) has 18 digits: longer joins are never tried.
 _MAX_ID_DIGITS = 18
 _KK_HINT = re.compile(r"(^|_)(kk|no_kk|kartu_keluarga|keluarga)(_|$)")
+# Identifiers split over adjacent columns (6472 | 0152 | 0385 | 0012): a part is a text cell of digit
+# groups only. Numbers are never parts (a count or an amount; an identifier typed as a number has
+# lost its leading zeros anyway), nor are columns named as a period, nor Kemendagri region codes.
+_NOT_A_PART = re.compile(
+    r"(^|_)(tahun|bulan|triwulan|semester|minggu|tanggal|tgl|periode|year|month|quarter|week|date)(_|$)"
+)
+_PART_RE2 = r"^[+(]{0,2}\p{Nd}[\p{Nd} .\-()\x{a0}\x{ad}\x{200b}-\x{200f}\x{2060}\x{feff}]*$"
+_REGION_CODE_RE2 = r"^\d{2}(?:\.\d{2}){1,2}(?:\.\d{4})?$"  # Kemendagri 64 / 64.72 / 64.72.01 / 64.72.01.1001
+_MAX_PARTS = 4
+
 
 
 class PersonalDataFound(ValidationFailed):
@@ -197,13 +213,23 @@ def grouped_identifiers(text: str, column: str = "") -> set[str]:
         groups = re.findall(r"\d+", run)
         for start in range(len(groups)):
             joined = ""
-            for group in groups[start:]:
-                joined += group
+            for end in range(start, len(groups)):  # by index: slicing the rest each time is quadratic
+                joined += groups[end]
                 if len(joined) > _MAX_ID_DIGITS:
                     break
                 if len(joined) >= 10:
                     found |= _identifier_kinds(joined, column)
     return found
+
+
+def has_email(text: str) -> bool:
+    """True when ``text`` holds an e-mail address; each @ is checked once, a bounded window after it."""
+    at = text.find("@")
+    while at != -1:
+        if at > 0 and text[at - 1] in _EMAIL_LOCAL and _EMAIL_DOMAIN.match(text, at + 1, at + 1 + _EMAIL_DOMAIN_MAX):
+            return True
+        at = text.find("@", at + 1)
+    return False
 
 
 def kinds_in_text(text: str, column: str = "") -> set[str]:
@@ -213,7 +239,7 @@ def kinds_in_text(text: str, column: str = "") -> set[str]:
         return found
     text = normalise(text)
     found |= grouped_identifiers(text, column)
-    if "@" in text and _EMAIL.search(text):
+    if has_email(text):
         found.add("email")
     for m in _SIXTEEN.finditer(text):
         kind = nik_kind(m.group(), column)
@@ -344,6 +370,65 @@ def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
     return counts
 
 
+def _part_digits(values: pd.Series) -> Any:
+    """The digits of each cell written as an identifier part (digit groups only), null elsewhere; None if no cell is."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(values.astype("string[pyarrow]").array).cast(pa.large_string())
+    is_part = pc.fill_null(pc.match_substring_regex(cells, _PART_RE2), False)
+    if not pc.any(is_part).as_py():
+        return None
+    parts = cells.filter(is_part)
+    if pc.all(pc.match_substring_regex(parts, _REGION_CODE_RE2)).as_py():
+        return None
+    digits = pc.replace_substring_regex(pc.utf8_normalize(cells, "NFKC"), "[^0-9]", "")
+    return pc.if_else(is_part, digits.cast(pa.large_string()), pa.scalar(None, pa.large_string()))
+
+
+def split_identifiers(frame: pd.DataFrame) -> list[tuple[str, dict[str, int]]]:
+    """Identifiers typed over 2-4 adjacent text columns: each window of columns, its kinds and rows.
+
+    A window counts when its joined digits are a valid identifier (the same structure checks as
+    one cell) in at least half of the rows where every one of its cells is digit groups: a table
+    of people holds one in every row, while codes and numbers side by side make one by chance.
+    The window is named by its columns joined with ``+``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    names = [str(n) for n in frame.columns]
+    parts: dict[int, Any] = {}
+    for i, name in enumerate(frame.columns):
+        col = frame[name]
+        if _NOT_A_PART.search(str(name).lower()) or pd.api.types.is_numeric_dtype(col) \
+                or pd.api.types.is_bool_dtype(col) or pd.api.types.is_datetime64_any_dtype(col) or _is_dates(col):
+            continue
+        digits = _part_digits(col)
+        if digits is not None:
+            parts[i] = digits
+    found: list[tuple[str, dict[str, int]]] = []
+    for start in sorted(parts):
+        for width in range(2, _MAX_PARTS + 1):
+            window = list(range(start, start + width))
+            if any(i not in parts for i in window):
+                break
+            joined = pc.binary_join_element_wise(*(parts[i] for i in window), pa.scalar("", pa.large_string()))
+            filled = len(joined) - joined.null_count
+            length = pc.utf8_length(joined)
+            fits = pc.fill_null(pc.and_(pc.greater_equal(length, 10), pc.less_equal(length, _MAX_ID_DIGITS)), False)
+            counted = pc.value_counts(joined.filter(fits))
+            label = "+".join(names[i] for i in window)
+            counts: dict[str, int] = {}
+            for value, n in zip(counted.field("values").to_pylist(), counted.field("counts").to_pylist(), strict=True):
+                for kind in _identifier_kinds(value, label):
+                    counts[kind] = counts.get(kind, 0) + int(n)
+            counts = {k: n for k, n in counts.items() if n >= 0.5 * filled}
+            if counts:
+                found.append((label, counts))
+    return found
+
+
 def _is_dates(values: pd.Series) -> bool:
     """True for a column of date objects (how a declared date reads from Parquet): never personal data."""
     dates: bool = values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date"
@@ -369,6 +454,11 @@ def scan_frame(frame: pd.DataFrame, allow: Iterable[Any] = ()) -> PrivacyScan:
             if counts.get(kind):
                 reason = allowed.get((str(name), kind), "")
                 scan.findings.append(Finding(str(name), kind, counts[kind], bool(reason), reason))
+    for label, counts in split_identifiers(frame):
+        for kind in KINDS:
+            if counts.get(kind):
+                reason = allowed.get((label, kind), "")
+                scan.findings.append(Finding(label, kind, counts[kind], bool(reason), reason))
     return scan
 
 
