@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -22,6 +22,9 @@ from satudata.gate.suite import ValidationFailed
 
 Kind = Literal["nik", "no_kk", "nip", "npwp", "telepon", "email"]
 KINDS: tuple[str, ...] = ("nik", "no_kk", "nip", "npwp", "telepon", "email")
+# People's names and street addresses: free text, found by a heuristic (a warning unless the catalog
+# forbids them in the column, see satudata.catalog.PersonalDataForbidden).
+FREE_TEXT_KINDS: tuple[str, ...] = ("nama", "alamat")
 
 # Kemendagri province codes (domain-facts): 11-19, 21, 31-36, 51-53, 61-65, 71-76, 81-82, 91-96.
 PROVINCE_CODES = frozenset(
@@ -68,6 +71,44 @@ _PART_RE2 = r"^[+(]{0,2}\p{Nd}[\p{Nd} .\-()\x{a0}\x{ad}\x{200b}-\x{200f}\x{2060}
 _REGION_CODE_RE2 = r"^\d{2}(?:\.\d{2}){1,2}(?:\.\d{4})?$"  # Kemendagri 64 / 64.72 / 64.72.01 / 64.72.01.1001
 _MAX_PARTS = 4
 
+# A street address: a street, alley or housing marker followed by a word, or RT/RW numbers.
+_ADDRESS = re.compile(
+    r"(?:^|[\s,(])(?:jl|jln|jalan|gg|gang|lorong|komp|kompleks|perum|perumahan)\b\.?\s*[a-z0-9]"
+    r"|\brt\.?\s*:?\s*\d{1,3}\s*/\s*rw\.?\s*:?\s*\d{1,3}\b|\brt\.?\s*\d{1,3}\b.{0,4}\brw\.?\s*\d{1,3}\b",
+    re.IGNORECASE,
+)
+# A person's name: an honorific before it, or an academic degree after a comma.
+_HONORIFIC = re.compile(r"^(?:bpk|bapak|ibu|sdr|sdri|saudara|saudari|tn|ny|nn|h|hj|dr|drg|ir|prof)\.?\s+[A-Z]",
+                        re.IGNORECASE)
+_DEGREE = re.compile(r",\s*(?:s|m|a|d)\.?\s?(?:kom|h|e|pd|sos|t|kep|ked|ag|ak|ip|si|m|md|p|hum|kes|farm|ars)\.?\s*$",
+                     re.IGNORECASE)
+# Two to four capitalised words (Title Case or capitals), letters only: how names are written.
+_CAPITALISED = re.compile(
+    r"^[A-Z][a-z'\u2019-]+(?: [A-Z][a-z'\u2019-]+){1,3}$|^[A-Z'\u2019-]{2,}(?: [A-Z'\u2019-]{2,}){1,3}$"
+)
+# Words of places, institutions and services: a value holding one is not a person's name.
+_NOT_NAME_WORDS = frozenset("""
+kota kab kabupaten kecamatan kelurahan desa kampung provinsi kaltim kalimantan timur barat utara selatan tengah ulu
+ilir hulu hilir tanjung muara loa sungai teluk pulau gunung bukit batu tanah long sepaku
+puskesmas pustu posyandu klinik rumah sakit rs rsud rsia apotek laboratorium
+sd smp sma smk mi mts ma tk paud slb negeri swasta sekolah madrasah universitas politeknik institut akademi
+dinas badan kantor bagian bidang seksi unit upt uptd layanan pelayanan mal pelabuhan bandara terminal stasiun
+pasar masjid gereja pura vihara balai gedung lapangan taman jembatan jalan gang
+izin surat persetujuan sertifikat tanda daftar usaha bangunan lingkungan umum khusus lainnya lain jumlah total
+pt cv ud koperasi yayasan bank persero tbk perum perusda bumd
+baik cukup kurang sangat tidak ya selesai proses ditolak diterima baru lama aktif
+""".split())
+
+
+def _region_words() -> frozenset[str]:
+    from transforms.reference import REGIONS
+
+    words: set[str] = set()
+    for region in REGIONS:
+        for text in (region.name, *region.aliases):
+            words.update(text.lower().split())
+    return frozenset(words)
+
 
 
 class PersonalDataFound(ValidationFailed):
@@ -99,6 +140,9 @@ class PrivacyScan:
     rows: int
     columns_scanned: list[str]
     findings: list[Finding] = field(default_factory=list)
+    # Columns that look like people's names or addresses where the catalog does not forbid them:
+    # reported, never blocking (a heuristic; see free_text_kinds).
+    warnings: list[Finding] = field(default_factory=list)
 
     @property
     def blocking(self) -> list[Finding]:
@@ -429,36 +473,99 @@ def split_identifiers(frame: pd.DataFrame) -> list[tuple[str, dict[str, int]]]:
     return found
 
 
+def _name_like(value: str, known: frozenset[str], region_words: frozenset[str]) -> bool:
+    """Two to four capitalised words, none of them a place, institution or service, nor a known category."""
+    if value in known or not _CAPITALISED.match(value):
+        return False
+    words = value.lower().replace("'", " ").split()
+    return not any(w in _NOT_NAME_WORDS or w in region_words for w in words)
+
+
+# Free text is judged on its distinct values; a column with more is judged on the first ones.
+_FREE_TEXT_SAMPLE = 5000
+
+
+def free_text_kinds(values: pd.Series, known: Iterable[str] = ()) -> dict[str, int]:
+    """'nama' and 'alamat' with the number of cells, when a text column looks like people's names or addresses.
+
+    A heuristic over the column's distinct values: addresses when at least 30% carry a street,
+    alley or housing marker or RT/RW numbers; names when at least 20% carry an honorific or a
+    degree, or when at least half are two to four capitalised words that name no place,
+    institution or service and no category the catalog declares (``known``), in a column of at
+    least five distinct values that are mostly distinct (people, not categories, differ row by row).
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = pa.array(values.astype("string[pyarrow]").array).drop_null()
+    if len(cells) == 0:
+        return {}
+    distinct = pc.unique(pc.utf8_trim_whitespace(cells)).to_pylist()
+    distinct = [normalise(v) for v in distinct[:_FREE_TEXT_SAMPLE] if v]
+    if not distinct:
+        return {}
+    known_set, region_words = frozenset(known), _region_words()
+    address = [v for v in distinct if _ADDRESS.search(v)]
+    titled = [v for v in distinct if _HONORIFIC.match(v) or _DEGREE.search(v)]
+    named = [v for v in distinct if _name_like(v, known_set, region_words)]
+    found: dict[str, list[str]] = {}
+    if len(address) >= 0.3 * len(distinct):
+        found["alamat"] = address
+    many_people = len(distinct) >= 5 and len(distinct) >= 0.5 * min(len(cells), _FREE_TEXT_SAMPLE)
+    if titled and len(titled) >= 0.2 * len(distinct):
+        found["nama"] = titled + named
+    elif many_people and len(named) >= 0.5 * len(distinct):
+        found["nama"] = named
+    trimmed = pc.utf8_trim_whitespace(cells)
+    return {kind: int(pc.sum(pc.is_in(trimmed, pa.array(hits, pa.large_string()).cast(trimmed.type))).as_py() or 0)
+            for kind, hits in found.items()}
+
+
 def _is_dates(values: pd.Series) -> bool:
     """True for a column of date objects (how a declared date reads from Parquet): never personal data."""
     dates: bool = values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "date"
     return dates
 
 
-def scan_frame(frame: pd.DataFrame, allow: Iterable[Any] = ()) -> PrivacyScan:
-    """Scan every text and numeric column of ``frame``; ``allow`` holds (column, kind, reason) allowances."""
+def scan_frame(
+    frame: pd.DataFrame,
+    allow: Iterable[Any] = (),
+    forbid: Iterable[Any] = (),
+    known: Mapping[str, Iterable[str]] | None = None,
+) -> PrivacyScan:
+    """Scan every text and numeric column of ``frame``.
+
+    ``allow`` holds (column, kind, reason) allowances; ``forbid`` (column, kinds) the text columns
+    where people's names or addresses block (elsewhere they are warnings); ``known`` the values a
+    column may hold by the catalog (its categories), which are never names.
+    """
     allowed = {(a.column, a.kind): a.reason for a in allow}
+    forbidden = {(f.column, kind) for f in forbid for kind in f.kinds}
+    known = known or {}
     scan = PrivacyScan(rows=len(frame), columns_scanned=[])
+
+    def add(column: str, counts: dict[str, int]) -> None:
+        for kind in KINDS:
+            if counts.get(kind):
+                reason = allowed.get((column, kind), "")
+                scan.findings.append(Finding(column, kind, counts[kind], bool(reason), reason))
+
     for name in frame.columns:
         col = frame[name]
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
             continue
-        if _is_dates(col):
-            counts: dict[str, int] = {}
-        elif pd.api.types.is_numeric_dtype(col):
-            counts = _scan_numeric(str(name), col)
-        else:
-            counts = _scan_text(str(name), col)
         scan.columns_scanned.append(str(name))
-        for kind in KINDS:
-            if counts.get(kind):
-                reason = allowed.get((str(name), kind), "")
-                scan.findings.append(Finding(str(name), kind, counts[kind], bool(reason), reason))
+        if _is_dates(col):
+            continue
+        if pd.api.types.is_numeric_dtype(col):
+            add(str(name), _scan_numeric(str(name), col))
+            continue
+        add(str(name), _scan_text(str(name), col))
+        for kind, cells in free_text_kinds(col, known.get(str(name), ())).items():
+            target = scan.findings if (str(name), kind) in forbidden else scan.warnings
+            target.append(Finding(str(name), kind, cells))
     for label, counts in split_identifiers(frame):
-        for kind in KINDS:
-            if counts.get(kind):
-                reason = allowed.get((label, kind), "")
-                scan.findings.append(Finding(label, kind, counts[kind], bool(reason), reason))
+        add(label, counts)
     return scan
 
 
