@@ -415,19 +415,25 @@ def _scan_text(column: str, values: pd.Series) -> dict[str, int]:
 
 
 def _part_digits(values: pd.Series) -> Any:
-    """The digits of each cell written as an identifier part (digit groups only), null elsewhere; None if no cell is."""
+    """The digits of each cell written as an identifier part (digit groups only), null elsewhere.
+
+    None when the column's first rows hold no part, or only Kemendagri region codes.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cells = pa.array(values.astype("string[pyarrow]").array).cast(pa.large_string())
-    is_part = pc.fill_null(pc.match_substring_regex(cells, _PART_RE2), False)
-    if not pc.any(is_part).as_py():
+    # A table of people holds a part in most rows: the column's first rows say whether it is one.
+    first = _arrow_text(values.iloc[:_FREE_TEXT_SAMPLE]).drop_null()
+    first_parts = first.filter(pc.fill_null(pc.match_substring_regex(first, _PART_RE2), False))
+    if len(first_parts) == 0 or pc.all(pc.match_substring_regex(first_parts, _REGION_CODE_RE2)).as_py():
         return None
-    parts = cells.filter(is_part)
-    if pc.all(pc.match_substring_regex(parts, _REGION_CODE_RE2)).as_py():
-        return None
-    digits = pc.replace_substring_regex(pc.utf8_normalize(cells, "NFKC"), "[^0-9]", "")
-    return pc.if_else(is_part, digits.cast(pa.large_string()), pa.scalar(None, pa.large_string()))
+    # Values repeat: the checks run on each distinct value, and the digits go back to the rows by index.
+    encoded = pc.dictionary_encode(_arrow_text(values))
+    distinct, rows = encoded.dictionary, encoded.indices
+    is_part = pc.fill_null(pc.match_substring_regex(distinct, _PART_RE2), False)
+    digits = pc.replace_substring_regex(pc.utf8_normalize(distinct, "NFKC"), "[^0-9]", "")
+    digits = pc.if_else(is_part, digits, pa.scalar(None, digits.type)).cast(pa.large_string())
+    return pc.take(digits, rows)
 
 
 def split_identifiers(frame: pd.DataFrame) -> list[tuple[str, dict[str, int]]]:
@@ -481,43 +487,53 @@ def _name_like(value: str, known: frozenset[str], region_words: frozenset[str]) 
     return not any(w in _NOT_NAME_WORDS or w in region_words for w in words)
 
 
-# Free text is judged on its distinct values; a column with more is judged on the first ones.
-_FREE_TEXT_SAMPLE = 5000
+# Free text is judged on the distinct values of a column's first rows: the cost does not grow with the table.
+_FREE_TEXT_SAMPLE = 5_000
+
+
+def _arrow_text(values: pd.Series) -> Any:
+    """A text column as Arrow strings, without a copy when it is Arrow-backed already."""
+    import pyarrow as pa
+
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        text = pa.array(values.array)
+    else:
+        text = pa.array(values.astype("string[pyarrow]").array)
+    return text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
 
 
 def free_text_kinds(values: pd.Series, known: Iterable[str] = ()) -> dict[str, int]:
     """'nama' and 'alamat' with the number of cells, when a text column looks like people's names or addresses.
 
-    A heuristic over the column's distinct values: addresses when at least 30% carry a street,
-    alley or housing marker or RT/RW numbers; names when at least 20% carry an honorific or a
-    degree, or when at least half are two to four capitalised words that name no place,
-    institution or service and no category the catalog declares (``known``), in a column of at
-    least five distinct values that are mostly distinct (people, not categories, differ row by row).
+    A heuristic over the distinct values of the column's first rows: addresses when at least 30%
+    carry a street, alley or housing marker or RT/RW numbers; names when at least 20% carry an
+    honorific or a degree, or when at least half are two to four capitalised words that name no
+    place, institution or service and no category the catalog declares (``known``), in a column
+    of at least five distinct values that are mostly distinct (people, not categories, differ row
+    by row). The count is of every cell holding one of the values judged so.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    cells = pa.array(values.astype("string[pyarrow]").array).drop_null()
-    if len(cells) == 0:
+    cells = _arrow_text(values).drop_null()
+    first = cells.slice(0, _FREE_TEXT_SAMPLE)
+    raw = [v for v in pc.unique(first).to_pylist() if v and v.strip()]
+    if not raw:
         return {}
-    distinct = pc.unique(pc.utf8_trim_whitespace(cells)).to_pylist()
-    distinct = [normalise(v) for v in distinct[:_FREE_TEXT_SAMPLE] if v]
-    if not distinct:
-        return {}
+    text = {v: normalise(v).strip() for v in raw}
     known_set, region_words = frozenset(known), _region_words()
-    address = [v for v in distinct if _ADDRESS.search(v)]
-    titled = [v for v in distinct if _HONORIFIC.match(v) or _DEGREE.search(v)]
-    named = [v for v in distinct if _name_like(v, known_set, region_words)]
+    address = [v for v in raw if _ADDRESS.search(text[v])]
+    titled = [v for v in raw if _HONORIFIC.match(text[v]) or _DEGREE.search(text[v])]
+    named = [v for v in raw if _name_like(text[v], known_set, region_words)]
     found: dict[str, list[str]] = {}
-    if len(address) >= 0.3 * len(distinct):
+    if len(address) >= 0.3 * len(raw):
         found["alamat"] = address
-    many_people = len(distinct) >= 5 and len(distinct) >= 0.5 * min(len(cells), _FREE_TEXT_SAMPLE)
-    if titled and len(titled) >= 0.2 * len(distinct):
+    many_people = len(raw) >= 5 and len(raw) >= 0.5 * len(first)
+    if titled and len(titled) >= 0.2 * len(raw):
         found["nama"] = titled + named
-    elif many_people and len(named) >= 0.5 * len(distinct):
+    elif many_people and len(named) >= 0.5 * len(raw):
         found["nama"] = named
-    trimmed = pc.utf8_trim_whitespace(cells)
-    return {kind: int(pc.sum(pc.is_in(trimmed, pa.array(hits, pa.large_string()).cast(trimmed.type))).as_py() or 0)
+    return {kind: int(pc.sum(pc.is_in(cells, pa.array(hits).cast(cells.type))).as_py() or 0)
             for kind, hits in found.items()}
 
 
