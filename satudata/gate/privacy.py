@@ -237,7 +237,7 @@ def _identifier_kinds(digits: str, column: str) -> set[str]:
         kinds.add("nip")
     elif len(digits) == 15 and is_npwp_digits(digits):
         kinds.add("npwp")
-    if _PHONE_DIGITS.fullmatch(digits):
+    if digits[0] in "06" and _PHONE_DIGITS.fullmatch(digits):
         kinds.add("telepon")
     return kinds
 
@@ -250,6 +250,9 @@ def grouped_identifiers(text: str, column: str = "") -> set[str]:
     cell costs time in proportion to its length.
     """
     found: set[str] = set()
+    # A long run repeats its windows: each joined value is checked once (the memory of them is
+    # bounded, so a long run of distinct digits costs no more than before).
+    checked: set[str] = set()
     for match in _DIGIT_GROUPS.finditer(_DATE.sub(" ; ", text)):
         run = match.group()
         if len(run) < 10 or _NUMBER.match(run):
@@ -261,7 +264,10 @@ def grouped_identifiers(text: str, column: str = "") -> set[str]:
                 joined += groups[end]
                 if len(joined) > _MAX_ID_DIGITS:
                     break
-                if len(joined) >= 10:
+                if len(joined) >= 10 and joined not in checked:
+                    if len(checked) >= 4096:
+                        checked.clear()
+                    checked.add(joined)
                     found |= _identifier_kinds(joined, column)
     return found
 
