@@ -429,7 +429,7 @@ def _part_digits(values: pd.Series) -> Any:
     import pyarrow.compute as pc
 
     # A table of people holds a part in most rows: the column's first rows say whether it is one.
-    first = _arrow_text(values.iloc[:_FREE_TEXT_SAMPLE]).drop_null()
+    first = _arrow_text(values.iloc[:_FIRST_ROWS]).drop_null()
     first_parts = first.filter(pc.fill_null(pc.match_substring_regex(first, _PART_RE2), False))
     if len(first_parts) == 0 or pc.all(pc.match_substring_regex(first_parts, _REGION_CODE_RE2)).as_py():
         return None
@@ -493,8 +493,8 @@ def _name_like(value: str, known: frozenset[str], region_words: frozenset[str]) 
     return not any(w in _NOT_NAME_WORDS or w in region_words for w in words)
 
 
-# Free text is judged on the distinct values of a column's first rows: the cost does not grow with the table.
-_FREE_TEXT_SAMPLE = 5_000
+# Free text and identifier parts are judged on a column's first rows: the cost does not grow with the table.
+_FIRST_ROWS = 5_000
 
 
 def _arrow_text(values: pd.Series) -> Any:
@@ -522,7 +522,7 @@ def free_text_kinds(values: pd.Series, known: Iterable[str] = ()) -> dict[str, i
     import pyarrow.compute as pc
 
     cells = _arrow_text(values).drop_null()
-    first = cells.slice(0, _FREE_TEXT_SAMPLE)
+    first = cells.slice(0, _FIRST_ROWS)
     raw = [v for v in pc.unique(first).to_pylist() if v and v.strip()]
     if not raw:
         return {}
