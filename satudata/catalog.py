@@ -102,6 +102,21 @@ class PersonalDataAllowance(Strict):
     reason: str = Field(min_length=10, description="Why these values are not personal data.")
 
 
+class PersonalDataForbidden(Strict):
+    """A text column that must never hold people's names or street addresses.
+
+    The scan flags text columns whose values look like names (honorifics, degrees, two to four
+    capitalised words that name no place or institution) or addresses (``Jl.``, ``Gg.``, RT/RW).
+    That is a heuristic, so elsewhere it is a warning in the report; in a column named here it
+    blocks publication like a NIK does.
+    """
+
+    column: str
+    kinds: list[Literal["nama", "alamat"]] = Field(
+        default=["nama", "alamat"], min_length=1, description="nama (people's names), alamat (street addresses)."
+    )
+
+
 class SmallCellSuppression(Strict):
     """Counts from 1 to k are emptied before publication (see satudata.gate.suppression)."""
 
@@ -136,6 +151,7 @@ class DatasetEntry(Strict):
     ckan: CkanMetadata
     owner: str = "satudata"
     personal_data_allow: list[PersonalDataAllowance] = []
+    personal_data_forbid: list[PersonalDataForbidden] = []
     suppression: SmallCellSuppression | None = None
     region: RegionColumns | None = None
 
@@ -158,7 +174,7 @@ class DatasetEntry(Strict):
     @model_validator(mode="after")
     def _gate_columns_exist(self) -> DatasetEntry:
         names = set(self.table.column_names)
-        named = [a.column for a in self.personal_data_allow]
+        named = [a.column for a in self.personal_data_allow] + [f.column for f in self.personal_data_forbid]
         if self.suppression:
             named += self.suppression.columns + self.suppression.also_blank
             counts = [c.name for c in self.table.columns if c.name in self.suppression.columns and c.type != "int64"]
@@ -166,7 +182,7 @@ class DatasetEntry(Strict):
                 raise ValueError(f"suppression columns must be int64 counts: {counts}")
         unknown = sorted(set(named) - names)
         if unknown:
-            raise ValueError(f"personal_data_allow/suppression name unknown columns: {unknown}")
+            raise ValueError(f"personal_data_allow/personal_data_forbid/suppression name unknown columns: {unknown}")
         return self
 
     @model_validator(mode="after")

@@ -43,6 +43,16 @@ class GateResult:
         return kind(message, report_path=report_path)
 
 
+def _categories(suite_json: dict[str, Any]) -> dict[str, list[str]]:
+    """The values each column may hold by the suite (``expect_column_values_to_be_in_set``): never people's names."""
+    found: dict[str, list[str]] = {}
+    for e in suite_json.get("expectations", []):
+        kwargs = e.get("kwargs", {})
+        if e.get("type") == "expect_column_values_to_be_in_set" and "column" in kwargs:
+            found.setdefault(kwargs["column"], []).extend(str(v) for v in kwargs.get("value_set") or [])
+    return found
+
+
 def run_gate(
     entry: DatasetEntry,
     frame: pd.DataFrame,
@@ -60,7 +70,7 @@ def run_gate(
     params: dict[str, Any] = {**period.parameters(), **volume_parameters(suite_json, previous)}
     validation = validate_frame(frame, entry.suite_path(), entry.id, params)
     publishable, suppression = suppress_small_cells(frame, entry.suppression)
-    scan = scan_frame(publishable, entry.personal_data_allow)
+    scan = scan_frame(publishable, entry.personal_data_allow, entry.personal_data_forbid, _categories(suite_json))
     # Failed expectations quote example values; none of them may be personal data.
     for outcome in validation.expectations:
         outcome.unexpected_examples = [redact(v) for v in outcome.unexpected_examples]

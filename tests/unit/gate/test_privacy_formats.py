@@ -120,3 +120,10 @@ def test_the_frame_scan_finds_formatted_identifiers_in_text_columns():
                           "jumlah": [1, 2, 3, 4]})
     found = {(f.column, f.kind) for f in scan_frame(frame).findings}
     assert found == {("catatan", "nik"), ("catatan", "telepon"), ("catatan", "email")}
+
+
+def test_a_nik_grouped_like_a_date_is_still_found():
+    # 11.01.0101 reads as day.month.year; the year is no year and digits follow, so it is groups of a NIK.
+    assert "nik" in kinds_in_text("11.01.0101.01000001", "keterangan")
+    assert "nik" in kinds_in_text("11.01.2001.01000001", "keterangan")
+    assert kinds_in_text("lahir 01-01-2001, 2 anak", "keterangan") == set()
