@@ -177,8 +177,9 @@ def _convert_cell(cell: str) -> None:
 @pytest.mark.parametrize("work", [_read_cell, _convert_cell], ids=["reader", "cell"])
 @pytest.mark.parametrize("unit", HOSTILE, ids=repr)
 def test_a_one_megabyte_hostile_cell_costs_in_step_with_its_size(work, unit):
-    small, big = unit * (64 * 1024 // len(unit)) + "x", unit * (1024 * 1024 // len(unit)) + "x"
+    small, big = unit * (256 * 1024 // len(unit)) + "x", unit * (1024 * 1024 // len(unit)) + "x"
     baseline, hostile = _seconds(work, small), _seconds(work, big)
-    # Sixteen times the text: linear work takes about sixteen times as long, quadratic 256 times.
-    assert hostile < 60 * baseline + 0.05, (baseline, hostile)
-    assert hostile < 1.0, hostile
+    # Four times the text: linear work takes about four times as long, quadratic sixteen times.
+    # (Generous margins: the machine running the tests may be busy.)
+    assert hostile < 10 * baseline + 0.1, (baseline, hostile)
+    assert hostile < 2.0, hostile
