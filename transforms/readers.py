@@ -171,7 +171,7 @@ def header_names(header: Sequence[Any]) -> list[str]:
     return shown
 
 
-def _check_row(file: str, row: Sequence[Any], number: int, header: Sequence[Any], limits: InputLimits) -> None:
+def check_row(file: str, row: Sequence[Any], number: int, header: Sequence[Any], limits: InputLimits) -> None:
     """A row within the column and cell-size limits; otherwise a SourceParseError naming the limit."""
     if len(row) > limits.max_columns:
         raise SourceParseError(file, over_limit(f"a row of {len(row):,} columns", limits, "max_columns"),
@@ -207,12 +207,12 @@ def _read_csv_python(data: bytes, fields: Sequence[FieldSpec], file: str, number
     with any_field_size():
         reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
         header = next(reader)
-        _check_row(file, header, 1, [], limits)
+        check_row(file, header, 1, [], limits)
         starts = reader.line_num + 1
         for row in reader:
             # A row too wide or a cell too long is named by the line it starts on (an unclosed quote
             # runs on to the end of the file).
-            _check_row(file, row, starts, header, limits)
+            check_row(file, row, starts, header, limits)
             starts = reader.line_num + 1
             if any(cell.strip() for cell in row):
                 if len(rows) == limits.max_rows:
@@ -287,7 +287,7 @@ def _vectorized_csv(data: bytes, fields: Sequence[FieldSpec], file: str, number_
         header = next(csv.reader([lines[0]], delimiter=sep)) if lines else []
     if len(header) > limits.max_columns:
         raise SourceParseError(file, over_limit(f"a header of {len(header):,} columns", limits, "max_columns"), row=1)
-    _check_row(file, header, 1, [], limits)
+    check_row(file, header, 1, [], limits)
     present = [h.strip() for h in header]
     _no_field_twice(file, present, fields, 1)
     if any(f.name not in present for f in fields):
@@ -381,7 +381,7 @@ def check_xlsx_zip(data: bytes, file: str, limits: InputLimits) -> None:
                                                     limits, "xlsx_max_compression_ratio"))
 
 
-def _sheet_rows(ws: Any, file: str, limits: InputLimits) -> list[list[Any]]:
+def sheet_rows(ws: Any, file: str, limits: InputLimits) -> list[list[Any]]:
     """The sheet's rows as values, within the limits whatever its declared dimension says."""
     from openpyxl.utils import get_column_letter
 
@@ -435,7 +435,7 @@ def read_xlsx_bytes(data: bytes, fields: Sequence[FieldSpec], file: str, sheet: 
         if sheet is not None and sheet not in book.sheetnames:
             raise SourceParseError(file, f"no sheet {sheet!r}; sheets: {book.sheetnames}")
         ws = book[sheet] if sheet else book.worksheets[0]
-        values = _sheet_rows(ws, file, limits)
+        values = sheet_rows(ws, file, limits)
     finally:
         book.close()
     wanted = {f.name for f in fields}
