@@ -7,11 +7,11 @@ webhook URL), POSTs the same summary as JSON through the pipeline's HTTP transpo
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from satudata import settings
 from satudata.ops import worker_hostname
+from transforms.limits import error_text
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ def failure_summary(context: dict[str, Any]) -> dict[str, Any]:
     """What an operator needs to know about a failed task, without any data values or secrets."""
     ti = context.get("ti") or context.get("task_instance")
     exception = context.get("exception")
-    message = f"{type(exception).__name__}: {_message(exception)}" if exception else "unknown error"
+    message = f"{type(exception).__name__}: {error_text(exception)}" if exception else "unknown error"
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     return {
         "dag_id": getattr(ti, "dag_id", None),
@@ -31,24 +31,6 @@ def failure_summary(context: dict[str, Any]) -> dict[str, Any]:
         "error": _redact(message)[:2000],
         "host": worker_hostname(),
     }
-
-
-# Quoted text in a message of another library's error ("could not convert string to float: '...'").
-_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
-
-
-def _message(exception: BaseException) -> str:
-    """The error's text without cell values.
-
-    The pipeline's own errors (satudata, transforms) name file, row, column and the kind of
-    problem, never a value; another library's error may quote the value it choked on, so only
-    its first line is sent, with quoted text masked.
-    """
-    text = str(exception)
-    if type(exception).__module__.split(".")[0] in ("satudata", "transforms"):
-        return text
-    first = text.splitlines()[0] if text else ""
-    return _QUOTED.sub("'…'", first)
 
 
 def _redact(text: str) -> str:

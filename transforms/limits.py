@@ -7,6 +7,7 @@ or hold a field of gigabytes. The defaults here are the documented ones.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,24 @@ def over_limit(what: str, limits: InputLimits, name: str) -> str:
     value = getattr(limits, name)
     shown = f"{value:,}" if isinstance(value, int) else f"{value:,g}"
     return f"{what} (input limit {name} = {shown}, setting {SETTING[name]})"
+
+
+# Quoted text in another library's error ("could not convert string to float: '...'").
+_QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"")
+
+
+def error_text(exception: BaseException) -> str:
+    """An exception's text for a message, without the cell values it may quote.
+
+    The project's own errors (satudata, transforms) name file, row, column and the kind of
+    problem, never a value, and are kept whole; another library's error may quote the value
+    it choked on, so only its first line is kept, with quoted text masked.
+    """
+    text = str(exception)
+    if type(exception).__module__.split(".")[0] in ("satudata", "transforms"):
+        return text
+    first = text.splitlines()[0] if text else ""
+    return _QUOTED.sub("'…'", first)
 
 
 def _classes(text: str) -> str:

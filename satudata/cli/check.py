@@ -148,7 +148,9 @@ def transformed_rows(run: RunContext, path: Path, period: Period | None, progres
     except SchemaMismatch as exc:
         raise InputError(f"{str(exc).replace(staged, str(path))} (after the transform {entry.transform})") from None
     except (KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"{path}: the transform {entry.transform} failed: {exc}") from None
+        from transforms.limits import error_text
+
+        raise InputError(f"{path}: the transform {entry.transform} failed: {error_text(exc)}") from None
 
 
 # Schedules whose period the rows tell: the roles read and the key they make.
