@@ -161,7 +161,7 @@ def landing_dir() -> Path:
 def input_limits() -> InputLimits:
     """How much one input file may hold; beyond any limit the file is quarantined with an error naming it.
 
-    SATUDATA_INPUT_MAX_ROWS (5,000,000 data rows), _MAX_COLUMNS (500), _MAX_CELL_CHARS (32,767:
+    SATUDATA_INPUT_MAX_ROWS (20,000,000 data rows), _MAX_COLUMNS (500), _MAX_CELL_CHARS (32,767:
     Excel's own cell limit), _XLSX_MAX_CELLS (50,000,000 rows x columns a sheet declares or
     fills), _XLSX_MAX_UNCOMPRESSED_MB (1024: the workbook's zip inflated) and
     _XLSX_MAX_COMPRESSION_RATIO (200: for a zip member above 1 MiB).

@@ -17,7 +17,7 @@ from typing import Any
 class InputLimits:
     """The most an input may hold; each limit is named by its setting when it is exceeded."""
 
-    max_rows: int = 5_000_000
+    max_rows: int = 20_000_000
     max_columns: int = 500
     # Excel's own limit for one cell: no spreadsheet export holds a longer one.
     max_cell_chars: int = 32_767
