@@ -11,6 +11,7 @@ from typing import Any
 
 from satudata import settings
 from satudata.ops import worker_hostname
+from transforms.limits import error_text
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ def failure_summary(context: dict[str, Any]) -> dict[str, Any]:
     """What an operator needs to know about a failed task, without any data values or secrets."""
     ti = context.get("ti") or context.get("task_instance")
     exception = context.get("exception")
-    message = f"{type(exception).__name__}: {exception}" if exception else "unknown error"
+    message = f"{type(exception).__name__}: {error_text(exception)}" if exception else "unknown error"
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     return {
         "dag_id": getattr(ti, "dag_id", None),

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from transforms.limits import InputLimits
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,3 +169,25 @@ def airflow_environment() -> dict[str, str]:
 def landing_dir() -> Path:
     """Where agencies drop their file exports (CSV, XLSX), one file per period."""
     return _path("SATUDATA_LANDING_DIR", data_dir() / "landing")
+
+
+def input_limits() -> InputLimits:
+    """How much one input file may hold; beyond any limit the file is quarantined with an error naming it.
+
+    SATUDATA_INPUT_MAX_ROWS (20,000,000 data rows), _MAX_COLUMNS (500), _MAX_CELL_CHARS (32,767:
+    Excel's own cell limit), _XLSX_MAX_CELLS (50,000,000 rows x columns a sheet declares or
+    fills), _XLSX_MAX_UNCOMPRESSED_MB (1024: the workbook's zip inflated) and
+    _XLSX_MAX_COMPRESSION_RATIO (200: for a zip member above 1 MiB).
+    """
+    from transforms.limits import InputLimits
+
+    default = InputLimits()
+    return InputLimits(
+        max_rows=_count("SATUDATA_INPUT_MAX_ROWS", default.max_rows),
+        max_columns=_count("SATUDATA_INPUT_MAX_COLUMNS", default.max_columns),
+        max_cell_chars=_count("SATUDATA_INPUT_MAX_CELL_CHARS", default.max_cell_chars),
+        xlsx_max_cells=_count("SATUDATA_INPUT_XLSX_MAX_CELLS", default.xlsx_max_cells),
+        xlsx_max_uncompressed_mb=_number("SATUDATA_INPUT_XLSX_MAX_UNCOMPRESSED_MB", default.xlsx_max_uncompressed_mb),
+        xlsx_max_compression_ratio=_number("SATUDATA_INPUT_XLSX_MAX_COMPRESSION_RATIO",
+                                           default.xlsx_max_compression_ratio),
+    )

@@ -4,7 +4,8 @@ Indonesian numbers (``1.234,5``) and dates (``7 Maret 2024``), month and year ce
 ways people write them (``Januari 2024``, ``Jan-24``, ``2024-01``, ``03/2024``, ``2024``), a code
 list mapped to its labels (``L`` -> ``Laki-laki``), a default for empty cells, and a check that a
 period cell lies in the run's period. Every problem is a ValueError; the readers add file, row
-and column.
+and column. No message quotes the cell: it says the kind of problem and the cell's shape
+(``transforms.limits.masked``), since a cell may hold anything, personal data included.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import math
 import re
 from datetime import date, datetime
 from typing import Any
+
+from transforms.limits import masked
 
 BULAN = {
     "januari": 1, "februari": 2, "maret": 3, "april": 4, "mei": 5, "juni": 6, "juli": 7,
@@ -42,7 +45,7 @@ def parse_id_number(text: str) -> float:
     """A number written the Indonesian way ("1.234,5", "12", "0,75"); ValueError otherwise."""
     value = text.strip().replace(" ", "")
     if not _ID_NUMBER.match(value):
-        raise ValueError(f"{text!r} is not a number (expected e.g. 1.234,5)")
+        raise ValueError(f"{masked(text)} is not a number (expected e.g. 1.234,5)")
     return float(value.replace(".", "").replace(",", "."))
 
 
@@ -54,7 +57,7 @@ def parse_id_date(text: str) -> date:
         day, month_name, year = match.groups()
         month = BULAN.get(month_name.lower())
         if month is None:
-            raise ValueError(f"{text!r}: unknown month name {month_name!r}")
+            raise ValueError(f"{masked(text)} names an unknown month (expected e.g. 7 Maret 2024)")
         return date(int(year), month, int(day))
     match = _DMY.match(value)
     if match:
@@ -64,7 +67,7 @@ def parse_id_date(text: str) -> date:
         # ISO timestamps keep their local calendar date (agency systems answer in WITA).
         return datetime.fromisoformat(value).date()
     except ValueError:
-        raise ValueError(f"{text!r} is not a date (expected e.g. 7 Maret 2024 or 2024-03-07)") from None
+        raise ValueError(f"{masked(text)} is not a date (expected e.g. 7 Maret 2024 or 2024-03-07)") from None
 
 
 def _convert(value: Any, kind: str, number_format: str) -> Any:
@@ -87,7 +90,7 @@ def _convert(value: Any, kind: str, number_format: str) -> Any:
 
 def _convert_number(value: Any, kind: str, number_format: str) -> int | float:
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError("a true/false value is not a number")
     if isinstance(value, int | float):
         number = float(value)
     elif number_format == "indonesian":
@@ -95,10 +98,13 @@ def _convert_number(value: Any, kind: str, number_format: str) -> int | float:
     elif _PLAIN_NUMBER.match(value):
         number = float(value)
     else:
-        raise ValueError(f"{value!r} is not a number")
+        raise ValueError(f"{masked(value)} is not a number")
+    if not math.isfinite(number):
+        # float() reads a cell of a thousand digits as infinity.
+        raise ValueError(f"{masked(value)} is not a finite number")
     if kind == "int64":
         if not number.is_integer():
-            raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(f"{masked(value)} is not a whole number")
         return int(number)
     return number
 
@@ -135,7 +141,7 @@ def parse_period_cell(value: Any, fmt: str) -> date:
     else:
         month, year = int(match[1]), int(match[2])
     if not 1 <= month <= 12:
-        raise ValueError(f"no month {month} (a period written as {fmt!r} was expected)")
+        raise ValueError(f"a month number outside 1-12 (a period written as {fmt!r} was expected)")
     return date(year, month, 1)
 
 
@@ -166,5 +172,5 @@ def convert_cell(value: Any, field: Any, number_format: str) -> Any:
     converted = parse_period_cell(value, fmt) if fmt else _convert(value, field.type, number_format)
     within = getattr(field, "within", None)
     if within is not None and converted is not None and not within[0] <= converted < within[1]:
-        raise ValueError(f"the period {converted:%Y-%m} lies outside the run's period {within[2]}")
+        raise ValueError(f"a period outside the run's period {within[2]}")
     return converted

@@ -6,19 +6,26 @@ title rows above the header. Every reader keeps only the declared fields (so per
 such as NIK stop here) and fails with a SourceParseError naming the file, row and column.
 CSV exports are read in blocks by pyarrow and converted a column at a time; the cell-by-cell
 reader (``typed_frame``) serves records, XLSX sheets, and locating a CSV error on its line.
+Every file reader takes ``InputLimits``: rows, columns and cell size, and for XLSX the declared
+sheet size and the zip's uncompressed size, are checked before anything grows with them.
+Messages name the file, row, column and the kind of problem, never a cell's value.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
+import sys
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, cast
 
 import pandas as pd
 
 from transforms.cells import convert_cell, has_default
+from transforms.limits import InputLimits, over_limit
 
 
 class FieldSpec(Protocol):
@@ -40,9 +47,16 @@ class SourceParseError(ValueError):
 
 
 def detect_encoding(data: bytes, file: str = "input") -> str:
-    """UTF-8 with BOM, UTF-8 or Windows-1252, in that order; undecodable bytes are an error."""
+    """UTF-8 with BOM, UTF-16 with BOM (Excel's "Unicode text"), UTF-8 or Windows-1252, in that
+    order; undecodable bytes are an error."""
     if data.startswith(b"\xef\xbb\xbf"):
         return "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data.decode("utf-16")
+            return "utf-16"
+        except UnicodeDecodeError:
+            raise SourceParseError(file, "starts as UTF-16 text but is not UTF-16 throughout", row=1) from None
     try:
         data.decode("utf-8")
         return "utf-8"
@@ -58,6 +72,18 @@ def detect_encoding(data: bytes, file: str = "input") -> str:
         ) from None
 
 
+@contextlib.contextmanager
+def any_field_size() -> Iterator[None]:
+    """Python's csv refuses fields over 128 KiB with a bare csv.Error; cell size is judged by the
+    reader's own limit instead, which names the row and column."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
 def detect_delimiter(text: str) -> str:
     """The separator of a CSV text: `;`, `,` or tab, whichever splits the header consistently."""
     lines = [line for line in text.splitlines()[:20] if line.strip()]
@@ -65,7 +91,8 @@ def detect_delimiter(text: str) -> str:
         return ","
     best, best_score = ",", -1
     for sep in (";", ",", "\t"):
-        counts = [len(next(csv.reader([line], delimiter=sep))) for line in lines]
+        with any_field_size():
+            counts = [len(next(csv.reader([line], delimiter=sep))) for line in lines]
         if counts[0] < 2:
             continue
         score = sum(1 for c in counts if c == counts[0]) * 100 + counts[0]
@@ -90,10 +117,11 @@ def typed_frame(
     """
     if header is not None:
         present = [h.strip() if isinstance(h, str) else h for h in header]
+        _no_field_twice(file, present, fields, first_row_number - 1)
         missing = [f.name for f in fields if f.name not in present and not has_default(f)]
         if missing:
             raise SourceParseError(
-                file, f"missing column(s) {missing}; the header has {[h for h in present if h]}",
+                file, f"missing column(s) {missing}; the header has {header_names(present)}",
                 row=first_row_number - 1, column=missing[0],
             )
         # A field with a default may be absent: every row then takes the default.
@@ -123,30 +151,75 @@ def typed_frame(
     return pd.DataFrame({name: pd.Series(values, dtype="object") for name, values in columns.items()})
 
 
+def _no_field_twice(file: str, present: Sequence[Any], fields: Sequence[FieldSpec], row: int) -> None:
+    """A declared field named twice in the header is refused: which column holds it is not known."""
+    for f in fields:
+        if present.count(f.name) > 1:
+            raise SourceParseError(file, f"the header names this column {present.count(f.name)} times; "
+                                   "keep one (which one holds the data cannot be told)", row=row, column=f.name)
+
+
+def header_names(header: Sequence[Any]) -> list[str]:
+    """A header's names for a message; a cell that reads as data rather than a name is not shown
+    (a file without a header row has a data row there)."""
+    shown = []
+    for name in header:
+        if not isinstance(name, str) or not name:
+            continue
+        looks_like_data = len(name) > 60 or "@" in name or re.search(r"\d{5}", name)
+        shown.append("<a cell that is not a column name>" if looks_like_data else name)
+    return shown
+
+
+def check_row(file: str, row: Sequence[Any], number: int, header: Sequence[Any], limits: InputLimits) -> None:
+    """A row within the column and cell-size limits; otherwise a SourceParseError naming the limit."""
+    if len(row) > limits.max_columns:
+        raise SourceParseError(file, over_limit(f"a row of {len(row):,} columns", limits, "max_columns"),
+                               row=number)
+    for i, cell in enumerate(row):
+        if isinstance(cell, str) and len(cell) > limits.max_cell_chars:
+            name = header[i] if i < len(header) and isinstance(header[i], str) and header[i] else f"#{i + 1}"
+            raise SourceParseError(file, over_limit(f"a cell of {len(cell):,} characters", limits,
+                                                    "max_cell_chars"), row=number, column=name)
+
+
 def read_csv_bytes(data: bytes, fields: Sequence[FieldSpec], file: str,
-                   number_format: str = "indonesian") -> pd.DataFrame:
+                   number_format: str = "indonesian", limits: InputLimits | None = None) -> pd.DataFrame:
     """Read an agency CSV export (encoding and separator detected) into the declared fields."""
     import pyarrow as pa
 
-    tables = list(iter_csv_tables(data, fields, file, number_format))
+    tables = list(iter_csv_tables(data, fields, file, number_format, limits=limits))
     table = pa.concat_tables(tables) if tables else arrow_schema(fields).empty_table()
     # Python values in object columns, as the cell-by-cell reader gives them.
     return pd.DataFrame({f.name: pd.Series(table.column(f.name).to_pylist(), dtype="object") for f in fields})
 
 
-def _read_csv_python(data: bytes, fields: Sequence[FieldSpec], file: str, number_format: str) -> pd.DataFrame:
+def _read_csv_python(data: bytes, fields: Sequence[FieldSpec], file: str, number_format: str,
+                     limits: InputLimits | None = None) -> pd.DataFrame:
     """The cell-by-cell reader: slow, but it knows every row's line for an error message."""
+    limits = limits or InputLimits()
     if not data.strip():
         raise SourceParseError(file, "the file is empty")
     text = data.decode(detect_encoding(data, file))
     sep = detect_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    header = next(reader)
-    rows, numbers = [], []
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            rows.append(row)
-            numbers.append(reader.line_num)  # the file's line, as an editor shows it
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    with any_field_size():
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+        header = next(reader)
+        check_row(file, header, 1, [], limits)
+        starts = reader.line_num + 1
+        for row in reader:
+            # A row too wide or a cell too long is named by the line it starts on (an unclosed quote
+            # runs on to the end of the file).
+            check_row(file, row, starts, header, limits)
+            starts = reader.line_num + 1
+            if any(cell.strip() for cell in row):
+                if len(rows) == limits.max_rows:
+                    raise SourceParseError(file, over_limit(f"more than {limits.max_rows:,} data rows", limits,
+                                                            "max_rows"), row=reader.line_num)
+                rows.append(row)
+                numbers.append(reader.line_num)  # the file's line, as an editor shows it
     if not rows:
         raise SourceParseError(file, "the file has a header but no data rows", row=1)
     return typed_frame(rows, header, fields, file, 2, number_format, row_numbers=numbers)
@@ -167,32 +240,36 @@ class _Fallback(Exception):
 
 
 def iter_csv_tables(data: bytes, fields: Sequence[FieldSpec], file: str, number_format: str = "indonesian",
-                    block_bytes: int = 8 << 20) -> Iterator[Any]:
+                    block_bytes: int = 8 << 20, limits: InputLimits | None = None) -> Iterator[Any]:
     """Read an agency CSV export block by block: Arrow tables of the declared fields, typed.
 
     Cells are read as text by pyarrow's streaming CSV reader and converted a column at a time
     (each distinct value once, by the same rules as the cell-by-cell reader). Anything that
     does not convert cleanly (a bad cell, an empty required cell, a ragged row) sends the
     file through the cell-by-cell reader, whose error names the file, line and column; if it
-    reads the file after all, the rows not yet yielded come from it.
+    reads the file after all, the rows not yet yielded come from it. A file beyond ``limits``
+    (rows, columns, cell size) is refused with a SourceParseError naming the limit.
     """
     import pyarrow as pa
 
+    limits = limits or InputLimits()
     yielded = 0
     try:
-        for table in _vectorized_csv(data, fields, file, number_format, block_bytes):
+        for table in _vectorized_csv(data, fields, file, number_format, block_bytes, limits):
             if table.num_rows:
                 yielded += table.num_rows
                 yield table
         if yielded == 0:
             raise _Fallback("no rows")
+    except SourceParseError:
+        raise
     except (_Fallback, pa.ArrowException, ValueError, UnicodeDecodeError):
-        frame = _read_csv_python(data, fields, file, number_format)
+        frame = _read_csv_python(data, fields, file, number_format, limits)
         yield pa.Table.from_pandas(frame.iloc[yielded:], schema=arrow_schema(fields), preserve_index=False)
 
 
 def _vectorized_csv(data: bytes, fields: Sequence[FieldSpec], file: str, number_format: str,
-                    block_bytes: int) -> Iterator[Any]:
+                    block_bytes: int, limits: InputLimits) -> Iterator[Any]:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.csv as pacsv
@@ -206,8 +283,13 @@ def _vectorized_csv(data: bytes, fields: Sequence[FieldSpec], file: str, number_
     if len(lines) <= 20:
         lines = data.decode(encoding).splitlines()
     sep = detect_delimiter("\n".join(lines[:21]))
-    header = next(csv.reader([lines[0]], delimiter=sep)) if lines else []
+    with any_field_size():
+        header = next(csv.reader([lines[0]], delimiter=sep)) if lines else []
+    if len(header) > limits.max_columns:
+        raise SourceParseError(file, over_limit(f"a header of {len(header):,} columns", limits, "max_columns"), row=1)
+    check_row(file, header, 1, [], limits)
     present = [h.strip() for h in header]
+    _no_field_twice(file, present, fields, 1)
     if any(f.name not in present for f in fields):
         raise _Fallback("header")  # a missing field, or one left to its default
     names = [f"c{i}" for i in range(len(header))]
@@ -220,12 +302,19 @@ def _vectorized_csv(data: bytes, fields: Sequence[FieldSpec], file: str, number_
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )
     schema = arrow_schema(fields)
+    rows = 0
     for batch in reader:
+        if any((pc.max(pc.utf8_length(column)).as_py() or 0) > limits.max_cell_chars for column in batch.columns):
+            raise _Fallback("cell size")  # the cell-by-cell reader names its line and column
         stripped = [pc.utf8_trim_whitespace(batch.column(i)) for i in range(len(names))]
         # Rows with no text in any cell are skipped, as blank lines are.
         filled = stripped[0] != ""
         for column in stripped[1:]:
             filled = pc.or_(filled, pc.not_equal(column, ""))
+        rows += pc.sum(filled).as_py() or 0
+        if rows > limits.max_rows:
+            # Lines are not known here; reading the file cell by cell to name one would cost more.
+            raise SourceParseError(file, over_limit(f"more than {limits.max_rows:,} data rows", limits, "max_rows"))
         columns = []
         for f in fields:
             cells = pc.filter(stripped[present.index(f.name)], filled)
@@ -271,13 +360,73 @@ def table_end(rows: Sequence[Sequence[Any]], header_at: int) -> int:
     return len(rows)
 
 
+def check_xlsx_zip(data: bytes, file: str, limits: InputLimits) -> None:
+    """Refuse an XLSX whose zip would inflate beyond the limits, before anything is inflated.
+
+    Python's zipfile never reads a member past its declared size, so the declared sizes bound
+    what opening the workbook can cost.
+    """
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise SourceParseError(file, f"not a readable XLSX workbook: {exc}") from None
+    total = sum(m.file_size for m in members)
+    if total > limits.xlsx_max_uncompressed_mb * 2**20:
+        raise SourceParseError(file, over_limit(f"the workbook inflates to {total / 2**20:,.0f} MB",
+                                                limits, "xlsx_max_uncompressed_mb"))
+    for m in members:
+        ratio = m.file_size / max(m.compress_size, 1)
+        if m.file_size > 2**20 and ratio > limits.xlsx_max_compression_ratio:
+            raise SourceParseError(file, over_limit(f"part {m.filename} inflates {ratio:,.0f} times",
+                                                    limits, "xlsx_max_compression_ratio"))
+
+
+def sheet_rows(ws: Any, file: str, limits: InputLimits) -> list[list[Any]]:
+    """The sheet's rows as values, within the limits whatever its declared dimension says."""
+    from openpyxl.utils import get_column_letter
+
+    declared_rows, declared_columns = ws.max_row, ws.max_column
+    if declared_rows and declared_columns:
+        if declared_columns > limits.max_columns:
+            raise SourceParseError(file, over_limit(f"the sheet declares {declared_columns:,} columns (up to "
+                                                    f"{get_column_letter(declared_columns)})", limits, "max_columns"))
+        if declared_rows * declared_columns > limits.xlsx_max_cells:
+            raise SourceParseError(file, over_limit(f"the sheet declares {declared_rows:,} rows x "
+                                                    f"{declared_columns:,} columns", limits, "xlsx_max_cells"))
+    # A sheet without a dimension (or one that lies) is bounded while it is read.
+    ws.reset_dimensions()
+    values: list[list[Any]] = []
+    cells = 0
+    for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        width = len(row)
+        while width and row[width - 1] is None:  # styled but empty cells at the end of a row
+            width -= 1
+        row = row[:width]
+        if width > limits.max_columns:
+            raise SourceParseError(file, over_limit(f"a cell in column {get_column_letter(len(row))}", limits,
+                                                    "max_columns"), row=number)
+        cells += max(len(row), 1)
+        if number > limits.max_rows or cells > limits.xlsx_max_cells:
+            name = "max_rows" if number > limits.max_rows else "xlsx_max_cells"
+            raise SourceParseError(file, over_limit(f"the sheet goes on past row {number - 1:,}", limits, name),
+                                   row=number)
+        for i, cell in enumerate(row):
+            if isinstance(cell, str) and len(cell) > limits.max_cell_chars:
+                raise SourceParseError(file, over_limit(f"a cell of {len(cell):,} characters", limits,
+                                                        "max_cell_chars"), row=number, column=get_column_letter(i + 1))
+        values.append(list(row))
+    return values
+
+
 def read_xlsx_bytes(data: bytes, fields: Sequence[FieldSpec], file: str, sheet: str | None = None,
-                    number_format: str = "indonesian") -> pd.DataFrame:
+                    number_format: str = "indonesian", limits: InputLimits | None = None) -> pd.DataFrame:
     """Read an XLSX export whose header may sit below title rows; rows are numbered as in Excel."""
     from openpyxl import load_workbook
 
+    limits = limits or InputLimits()
     if not data:
         raise SourceParseError(file, "the file is empty")
+    check_xlsx_zip(data, file, limits)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for broken files
@@ -286,7 +435,7 @@ def read_xlsx_bytes(data: bytes, fields: Sequence[FieldSpec], file: str, sheet: 
         if sheet is not None and sheet not in book.sheetnames:
             raise SourceParseError(file, f"no sheet {sheet!r}; sheets: {book.sheetnames}")
         ws = book[sheet] if sheet else book.worksheets[0]
-        values = [list(r) for r in ws.iter_rows(values_only=True)]
+        values = sheet_rows(ws, file, limits)
     finally:
         book.close()
     wanted = {f.name for f in fields}

@@ -16,6 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from transforms.limits import masked
 from transforms.readers import SourceParseError
 
 if TYPE_CHECKING:
@@ -138,11 +139,9 @@ _CODE_FORMS: dict[CodeSystem, tuple[re.Pattern[str], str]] = {
 
 
 def _quoted(value: object) -> str:
-    """The value for a message: region names are not personal data, but a shifted column might be."""
-    text = str(value)
-    if re.search(r"\d{8,}|@", text):
-        return "<a value that looks like an identifier, not shown>"
-    return repr(text if len(text) <= 60 else text[:57] + "...")
+    """The cell for a message, by its shape: region names are not personal data, but a shifted
+    column might be; the reference names and codes a message suggests are shown in full."""
+    return masked(str(value))
 
 
 def _listed(regions: tuple[Region, ...]) -> str:

@@ -13,10 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from transforms.readers import SourceParseError
+from transforms.limits import InputLimits, over_limit
+from transforms.readers import SourceParseError, any_field_size, header_names
 
-# No single value of a statistics table is this long; a bigger cell is a broken export.
-MAX_CELL_CHARS = 10_000
 _TABLE_CHUNK_ROWS = 50_000
 
 
@@ -37,7 +36,7 @@ def _undecodable(file: str, data: bytes, exc: UnicodeDecodeError, header: list[s
                             "save the file as CSV UTF-8")
 
 
-def _table_header(file: str, data: bytes, types: dict[str, str] | None) -> list[str]:
+def _table_header(file: str, data: bytes, types: dict[str, str] | None, limits: InputLimits) -> list[str]:
     """The header row, checked: UTF-8, comma separated, exactly the declared columns, no duplicates."""
     try:
         text = data.decode("utf-8-sig")
@@ -45,29 +44,35 @@ def _table_header(file: str, data: bytes, types: dict[str, str] | None) -> list[
         first = data.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
         raise _undecodable(file, data, exc, first.split(",")) from None
     header_line = text.split("\n", 1)[0].strip("\r")
-    header = next(csv.reader([header_line]))
+    with any_field_size():
+        header = next(csv.reader([header_line]))
+    if len(header) > limits.max_columns:
+        raise TableFormatError(file, "row 0 (header): " + over_limit(f"{len(header):,} columns", limits, "max_columns"))
     if len(header) == 1 and types and len(types) > 1:
         sep = next((s for s in (";", "\t", "|") if s in header_line), None)
         hint = f"; it seems to be separated by {sep!r}" if sep else ""
-        raise TableFormatError(file, f"row 0 (header): one column {header_line[:80]!r}, expected ',' separated{hint}")
+        raise TableFormatError(file, f"row 0 (header): one column, expected ',' separated{hint}")
     if types:
         missing = [c for c in types if c not in header]
         extra = [c for c in header if c not in types]
         if missing or extra:
-            raise TableFormatError(file, f"row 0 (header): columns differ: missing {missing}, unexpected {extra}")
+            raise TableFormatError(file, f"row 0 (header): columns differ: missing {missing}, "
+                                   f"unexpected {header_names(extra)}")
     if len(set(header)) != len(header):
         twice = sorted({c for c in header if header.count(c) > 1})
         raise TableFormatError(file, f"row 0 (header): duplicate column names {twice}")
     return header
 
 
-def _check_cells(file: str, frame: pd.DataFrame, types: dict[str, str] | None, required: bool) -> None:
+def _check_cells(file: str, frame: pd.DataFrame, types: dict[str, str] | None, required: bool,
+                 limits: InputLimits) -> None:
     for name in frame.columns:
         lengths = frame[name].str.len()
-        if (lengths > MAX_CELL_CHARS).any():
-            row = int((lengths > MAX_CELL_CHARS).to_numpy().nonzero()[0][0])
-            raise TableFormatError(file, f"row {row + 1}, column '{name}': cell of {int(lengths.iloc[row]):,} "
-                                   f"characters (at most {MAX_CELL_CHARS:,})")
+        if (lengths > limits.max_cell_chars).any():
+            row = int((lengths > limits.max_cell_chars).to_numpy().nonzero()[0][0])
+            what = f"a cell of {int(lengths.iloc[row]):,} characters"
+            raise TableFormatError(file, f"row {row + 1}, column '{name}': "
+                                   + over_limit(what, limits, "max_cell_chars"))
     for name in (types or {}) if required else ():
         empty = frame[name].isna() | (frame[name].str.strip() == "")
         if empty.any():
@@ -76,24 +81,30 @@ def _check_cells(file: str, frame: pd.DataFrame, types: dict[str, str] | None, r
 
 
 def read_table_csv(data: bytes, file: str, types: dict[str, str] | None, required: bool = True,
-                   progress: Any = None) -> pd.DataFrame:
+                   progress: Any = None, limits: InputLimits | None = None) -> pd.DataFrame:
     """A table in the project's own CSV format (what the pipeline publishes): UTF-8, comma, one header row.
 
     Strict where agency exports are lenient: the columns must be exactly ``types`` (name -> type)
     and every cell of its type, present when ``required``. Rows are counted from 1 after the
     header. ``progress(bytes_read)`` is called as the file is read. Values stay text; the caller
-    conforms them (``transforms.tables.conform``).
+    conforms them (``transforms.tables.conform``). A table beyond ``limits`` (rows, columns, cell
+    size) is refused naming the limit.
     """
+    limits = limits or InputLimits()
     if not data.strip():
         raise TableFormatError(file, "the file is empty (no header row)")
-    header = _table_header(file, data, types)
+    header = _table_header(file, data, types, limits)
     chunks = []
+    rows = 0
     buffer = io.BytesIO(data)
     try:
         with io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="") as fh:
             for chunk in pd.read_csv(fh, dtype=str, keep_default_na=False, na_values=[""],
                                      chunksize=_TABLE_CHUNK_ROWS):
                 chunks.append(chunk)
+                rows += len(chunk)
+                if rows > limits.max_rows:
+                    raise TableFormatError(file, over_limit(f"more than {limits.max_rows:,} rows", limits, "max_rows"))
                 if progress is not None:
                     progress(buffer.tell())
     except pd.errors.ParserError as exc:
@@ -103,5 +114,5 @@ def read_table_csv(data: bytes, file: str, types: dict[str, str] | None, require
     frame = pd.concat(chunks, ignore_index=True) if chunks else pd.DataFrame(columns=header)
     if frame.empty:
         raise TableFormatError(file, "only a header row, no data rows")
-    _check_cells(file, frame, types, required)
+    _check_cells(file, frame, types, required, limits)
     return frame[list(types)] if types else frame

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.limits import masked
 from transforms.writing import replacing
 
 
@@ -96,9 +97,10 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
     The declared columns are the catalog schema's: a transform's output is conformed with
     ``drop_extra``, so its working columns are left out and it names its published columns
     nowhere else. Raises SchemaMismatch naming ``source``, the row (1-based) and the column of
-    the first value that does not fit. Text is returned with its control characters cleaned
-    (``clean_controls``), so the gate judges the text that every published file and the DataStore
-    carry: a NIK split by a NUL, which readers do not show, is a whole NIK to the scan.
+    the first value that does not fit, and the value's shape (never the value). Text is returned
+    with its control characters cleaned (``clean_controls``), so the gate judges the text that every
+    published file and the DataStore carry: a NIK split by a NUL, which readers do not show, is a
+    whole NIK to the scan.
     """
     names = [c.name for c in columns]
     missing = [n for n in names if n not in frame.columns]
@@ -117,7 +119,7 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
                 if not (whole == whole.round()).all():
                     row = int((converted != converted.round()).to_numpy().nonzero()[0][0])
                     raise SchemaMismatch(
-                        f"{source}: row {row + 1}, column '{c.name}': {col.iloc[row]!r} is not a whole number"
+                        f"{source}: row {row + 1}, column '{c.name}': {masked(col.iloc[row])} is not a whole number"
                     )
                 converted = converted.astype("Int64")
             else:
@@ -130,7 +132,7 @@ def conform(frame: pd.DataFrame, columns: Sequence[ColumnSpec], source: str = "f
         if c.type != "string" and (converted.isna() & col.notna()).any():
             row = _first_bad(col, converted)
             raise SchemaMismatch(
-                f"{source}: row {row + 1}, column '{c.name}': {col.iloc[row]!r} is not a {c.type}"
+                f"{source}: row {row + 1}, column '{c.name}': {masked(col.iloc[row])} is not a {c.type}"
             )
         out[c.name] = converted
     return clean_controls(pd.DataFrame(out, index=frame.index).reset_index(drop=True))

@@ -70,7 +70,8 @@ def read_table(path: Path, types: dict[str, str], required: bool, progress: bool
     data = path.read_bytes()
     bar = Progress(len(data), f"reading {path.name}", enabled=progress and len(data) >= LARGE_FILE_BYTES)
     try:
-        frame = read_table_csv(data, str(path), types, required=required, progress=bar.update)
+        frame = read_table_csv(data, str(path), types, required=required, progress=bar.update,
+                               limits=settings.input_limits())
         return conform(frame, [_column(n, t) for n, t in types.items()], source=str(path))
     except (SourceParseError, SchemaMismatch) as exc:
         raise InputError(str(exc)) from None
@@ -147,7 +148,9 @@ def transformed_rows(run: RunContext, path: Path, period: Period | None, progres
     except SchemaMismatch as exc:
         raise InputError(f"{str(exc).replace(staged, str(path))} (after the transform {entry.transform})") from None
     except (KeyError, ValueError, TypeError) as exc:
-        raise InputError(f"{path}: the transform {entry.transform} failed: {exc}") from None
+        from transforms.limits import error_text
+
+        raise InputError(f"{path}: the transform {entry.transform} failed: {error_text(exc)}") from None
 
 
 # Schedules whose period the rows tell: the roles read and the key they make.

@@ -15,9 +15,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from satudata import settings
 from satudata.periods import Period, PeriodKeyError
 from transforms.cells import PERIOD_FORMATS, parse_id_date, parse_id_number, parse_period_cell
-from transforms.readers import detect_delimiter, detect_encoding, table_end
+from transforms.limits import InputLimits, over_limit
+from transforms.readers import (
+    SourceParseError,
+    any_field_size,
+    check_row,
+    check_xlsx_zip,
+    detect_delimiter,
+    detect_encoding,
+    sheet_rows,
+    table_end,
+)
 
 # Text columns with at most this many distinct values get a value set in the suite.
 VALUE_SET_MAX = 12
@@ -94,23 +105,35 @@ def snake_case(header: str) -> str:
     return text
 
 
-def _csv_rows(data: bytes) -> tuple[str, str, list[list[str]]]:
-    encoding = detect_encoding(data, "sample")
+def _csv_rows(data: bytes, file: str, limits: InputLimits) -> tuple[str, str, list[list[str]]]:
+    """The sample's non-blank rows, within the same input limits as the pipeline's readers."""
+    encoding = detect_encoding(data, file)
     text = data.decode(encoding)
     delimiter = detect_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = [row for row in reader if any(c.strip() for c in row)]
+    rows: list[list[str]] = []
+    with any_field_size():
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        for row in reader:
+            check_row(file, row, reader.line_num, rows[0] if rows else [], limits)
+            if any(c.strip() for c in row):
+                if len(rows) > limits.max_rows:
+                    raise SourceParseError(file, over_limit(f"more than {limits.max_rows:,} data rows", limits,
+                                                            "max_rows"), row=reader.line_num)
+                rows.append(row)
     return encoding, delimiter, rows
 
 
-def _xlsx_rows(data: bytes) -> tuple[str | None, list[list[Any]]]:
+def _xlsx_rows(data: bytes, file: str, limits: InputLimits) -> tuple[str | None, list[list[Any]]]:
     from openpyxl import load_workbook
 
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    check_xlsx_zip(data, file, limits)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile/KeyError/InvalidFileException for broken files
+        raise SourceParseError(file, f"not a readable XLSX workbook: {exc}") from None
     try:
         sheet = book.worksheets[0]
-        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-        return sheet.title, rows
+        return sheet.title, sheet_rows(sheet, file, limits)
     finally:
         book.close()
 
@@ -196,12 +219,13 @@ def guess_column(header: str, cells: list[Any], number_format: str) -> ColumnGue
 def profile_sample(path: Path, progress: Any = None) -> SampleProfile:
     """Read ``path`` (CSV or XLSX) and guess what each column is."""
     data = path.read_bytes()
+    limits = settings.input_limits()
     if path.suffix.lower() == ".xlsx":
-        sheet, rows = _xlsx_rows(data)
+        sheet, rows = _xlsx_rows(data, str(path), limits)
         encoding = delimiter = None
         kind = "xlsx"
     else:
-        encoding, delimiter, rows = _csv_rows(data)
+        encoding, delimiter, rows = _csv_rows(data, str(path), limits)
         sheet, kind = None, "csv"
     if not rows:
         raise ValueError(f"{path}: no rows to learn from")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from satudata import settings
 from satudata.extract.archive import RawArchive
 from satudata.extract.rest import REFUSED, AgencyApiError
 from satudata.extract.staging import Extracted, SourceRowsWriter, fail, manifest_of, run_fields
@@ -90,14 +91,14 @@ def extract_file(run: RunContext, files: ExportFiles) -> Extracted:
     path, body, label = _fetch(run, files, archive, relative)
     staged = SourceRowsWriter(run, archive)
     fields = run_fields(run)
+    limits = settings.input_limits()
     try:
         if source.format == "csv":
             # Block by block: the parsed rows of the whole export are never in memory at once.
-            for table in iter_csv_tables(body, fields, label,
-                                         source.number_format):
+            for table in iter_csv_tables(body, fields, label, source.number_format, limits=limits):
                 staged.write(table)
         else:
-            staged.write(read_xlsx_bytes(body, fields, label, source.sheet, source.number_format))
+            staged.write(read_xlsx_bytes(body, fields, label, source.sheet, source.number_format, limits))
     except SourceParseError as exc:
         staged.abandon()
         raise fail(run, archive, str(exc), path, exc) from None

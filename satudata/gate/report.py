@@ -56,6 +56,10 @@ class QualityReport:
     ckan_extras: dict[str, str] = field(default_factory=dict)
     blocked_by: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        # The report is published: it names the file checked, never where the pipeline keeps it.
+        self.source = Path(self.source).name if self.source else ""
+
     @property
     def success(self) -> bool:
         """True when no critical expectation failed (the suite's verdict; ``publishable`` is the gate's)."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from satudata.gate.report import ExpectationOutcome, QualityReport
+from transforms.limits import masked
 
 if TYPE_CHECKING:
     from great_expectations import ExpectationSuite
@@ -32,13 +33,6 @@ class ValidationFailed(RuntimeError):
     def __init__(self, message: str, report_path: Path | None = None):
         super().__init__(message)
         self.report_path = report_path
-
-
-def _shorten(value: Any, limit: int = 120) -> Any:
-    # An example in a report is a hint, not the value: a 1 MB cell must not become a 1 MB report.
-    if isinstance(value, str) and len(value) > limit:
-        return f"{value[:limit]}... ({len(value):,} characters)"
-    return value
 
 
 def _columns_of(kwargs: dict[str, Any]) -> str | None:
@@ -135,7 +129,8 @@ def _outcome(r: Any) -> ExpectationOutcome:
         note=meta.get("notes", ""),
         kwargs={k: v for k, v in cfg.kwargs.items() if k not in ("batch_id",)},
         unexpected_count=res.get("unexpected_count"),
-        unexpected_examples=[_shorten(v) for v in list(res.get("partial_unexpected_list") or [])[:10]],
+        # The report is published and sent: an example shows a value's shape, never the value.
+        unexpected_examples=[masked(v) for v in list(res.get("partial_unexpected_list") or [])[:10]],
         observed_value=res.get("observed_value"),
     )
 

@@ -267,7 +267,7 @@ def test_failed_quality_gate_publishes_nothing(zone, tmp_path, monkeypatch, samp
         "kode_kabupaten_kota", "nama_kabupaten_kota", "kode_kabupaten_kota + nama_kabupaten_kota"
     }
     code_check = next(e for e in failed if e["column"] == "kode_kabupaten_kota" and "in_set" in e["type"])
-    assert code_check["unexpected_examples"] == ["64.99"]
+    assert code_check["unexpected_examples"] == ["text of 5 characters (digits, symbols)"]
     # The raw extraction is kept for the steward; nothing reached the curated zone or the portal.
     assert Path(record["raw_file"]).exists()
     assert not (zone["data"] / "curated" / DATASET / "2026-08.parquet").exists()

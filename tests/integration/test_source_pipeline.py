@@ -211,7 +211,8 @@ BAD_EXPORTS = {
     "undecodable-bytes": (_csv(_august()[:5]).replace(b"KTP-el", b"KTP\x81el", 1), 2, None, "0x81"),
     "renamed-column": (_csv(_august(), [h.replace("Jenis Dokumen", "Jenis Dok") for h in
                                         sample_agencies.DUKCAPIL_HEADER]), 1, "Jenis Dokumen", "missing column"),
-    "text-in-numeric-column": (_with(6, 7, "dua jam"), 8, "Lama Proses (jam)", "'dua jam' is not a number"),
+    "text-in-numeric-column": (_with(6, 7, "dua jam"), 8, "Lama Proses (jam)",
+                               "text of 7 characters (letters, spaces) is not a number"),
     "empty-file": (b"", None, None, "the file is empty"),
     "header-only": (_csv([]), 1, None, "no data rows"),
 }
@@ -234,6 +235,7 @@ def test_bad_export_is_quarantined_and_nothing_is_published(zone, case):
     assert record["status"] == "quarantined"
     error = record["error"]
     assert "SIAK Disdukcapil" in error and "dukcapil/layanan_dukcapil_2026-08.csv" in error and words in error
+    assert "dua jam" not in error  # the cell is named by its shape, never quoted
     if row is not None:
         assert f"row {row}" in error
     if column is not None:

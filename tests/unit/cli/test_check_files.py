@@ -38,7 +38,8 @@ def test_text_in_a_numeric_column_names_file_row_and_column(exports, tmp_path, c
     err = capsys.readouterr()
     message = err.out + err.err
     assert code == 2, message
-    assert str(bad) in message and "Lama Proses (jam)" in message and "empat jam" in message
+    assert str(bad) in message and "Lama Proses (jam)" in message and "empat jam" not in message
+    assert "text of 9 characters (letters, spaces) is not a number" in message
     assert "row 4" in message or "baris 4" in message
 
 

@@ -96,3 +96,28 @@ def test_snake_case_always_gives_a_valid_column_name(header):
                                                 ("Jumlah Penduduk (jiwa) 2024", "jumlah_penduduk_jiwa_2024")])
 def test_snake_case_examples(header, column):
     assert snake_case(header) == column
+
+
+def test_a_sample_beyond_the_input_limits_is_refused_naming_the_limit(dirs, capsys):
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["Kabupaten/Kota", "Jumlah"])
+    book.active.append(["Kota Samarinda", 1])
+    book.active.cell(row=1_048_576, column=16_384, value=1)
+    raw, out = io.BytesIO(), io.BytesIO()
+    book.save(raw)
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():  # without its dimension the sheet's size is learnt only by reading it
+            dst.writestr(info, re.sub(rb'<dimension ref="[^"]*"\s*/>', b"", src.read(info.filename)))
+    xlsx = dirs / "far.xlsx"
+    xlsx.write_bytes(out.getvalue())
+    assert main(["new", "disdik_sekolah_tahunan", str(xlsx)]) == 2
+    assert "row 1048576: a cell in column XFD (input limit max_columns = 500" in capsys.readouterr().err
+    big = dirs / "big.csv"
+    big.write_text("Kabupaten/Kota;Jumlah\nKota Samarinda;" + "9" * 200_000 + "\n", encoding="utf-8")
+    assert main(["new", "disdik_sekolah_tahunan", str(big)]) == 2
+    assert "row 2, column 'Jumlah': a cell of 200,000 characters" in capsys.readouterr().err
