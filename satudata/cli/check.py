@@ -24,6 +24,8 @@ import pandas as pd
 from satudata import settings
 from satudata.catalog import CatalogError, Column, DatasetEntry, get_entry
 from satudata.gate.report import QualityReport
+
+_LOOKS_LIKE = {"nama": "people's names", "alamat": "street addresses"}
 from satudata.periods import Period, PeriodKeyError
 from satudata.run import RunContext
 
@@ -207,6 +209,9 @@ def format_report(report: QualityReport, out: TextIO, paths: dict[str, str] | No
     for f in privacy["findings"]:
         state = f"allowed ({f['reason']})" if f["allowed"] else "BLOCKS"
         w(f"  {f['column']}: {f['cells']} cell(s) with {f['kind']}  {state}\n")
+    for f in privacy.get("warnings", []):
+        w(f"  {f['column']}: {f['cells']} cell(s) look like {_LOOKS_LIKE.get(f['kind'], f['kind'])}  warning "
+          f"(blocks if the catalog lists the column under personal_data_forbid)\n")
     supp = report.suppression
     w(f"\nSmall-cell suppression: {supp['note'] if supp['applied'] else 'not configured'}\n")
     if supp["applied"]:

@@ -112,6 +112,7 @@ _SEVERITY = {"critical": "kritis", "warning": "peringatan"}
 _KIND = {
     "nik": "NIK", "no_kk": "No. KK", "nip": "NIP", "npwp": "NPWP",
     "telepon": "nomor telepon seluler", "email": "alamat e-mail",
+    "nama": "nama orang", "alamat": "alamat jalan",
 }
 
 
@@ -165,7 +166,8 @@ def _expectation_rows(report: QualityReport) -> str:
 
 def _privacy_html(privacy: dict[str, Any]) -> str:
     findings = privacy.get("findings", [])
-    if not findings:
+    warnings = privacy.get("warnings", [])
+    if not findings and not warnings:
         return (
             f'<p class="ok badge">Tidak ditemukan</p> <span class=muted>'
             f"{len(privacy.get('columns_scanned', []))} kolom diperiksa: NIK, No. KK, NIP, NPWP, "
@@ -176,6 +178,10 @@ def _privacy_html(privacy: dict[str, Any]) -> str:
         + (f'<td class="ok">diizinkan: {_e(f["reason"])}</td>' if f["allowed"] else '<td class=bad>memblokir</td>')
         + "</tr>"
         for f in findings
+    ) + "".join(
+        f"<tr><td>{_e(f['column'])}</td><td>{_e(_KIND.get(f['kind'], f['kind']))} (dugaan)</td><td>{f['cells']}</td>"
+        "<td class=warn>peringatan: periksa kolom ini</td></tr>"
+        for f in warnings
     )
     return (
         "<table><tr><th>Kolom</th><th>Jenis data pribadi</th><th>Jumlah sel</th><th>Status</th></tr>"

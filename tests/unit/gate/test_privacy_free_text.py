@@ -121,3 +121,21 @@ def test_sample_api_and_database_datasets_publish_no_names_or_addresses(dataset)
                       _categories(load_suite_json(entry.suite_path())))
     assert len(frame) > 0
     assert [f for f in scan.findings if not f.allowed] == [] and scan.warnings == []
+
+
+def test_warnings_reach_the_steward_and_the_report_without_values():
+    from satudata.cli.check import format_report
+    from satudata.gate.report import QualityReport, render_html
+
+    frame = pd.DataFrame({"alamat": pd.Series(ADDRESSES + ["Jl. Juanda", "Jl. Pramuka 2"], dtype="string")})
+    scan = scan_frame(frame)
+    assert scan.success and [(w.column, w.kind) for w in scan.warnings] == [("alamat", "alamat")]
+    report = QualityReport(dataset_id="d", suite="s", rows=len(frame), critical_failures=0, warnings=0,
+                           expectations=[], parameters={}, privacy=scan.to_dict(), suppression={"applied": False})
+    out = io.StringIO()
+    format_report(report, out)
+    page = render_html(report)
+    assert "alamat: " in out.getvalue() and "look like street addresses  warning" in out.getvalue()
+    assert "alamat jalan (dugaan)" in page and "peringatan" in page
+    for value in ("Juanda", "Pramuka"):
+        assert value not in out.getvalue() and value not in page
