@@ -24,12 +24,11 @@ import pandas as pd
 from satudata import settings
 from satudata.catalog import CatalogError, Column, DatasetEntry, get_entry
 from satudata.gate.report import QualityReport
-
-_LOOKS_LIKE = {"nama": "people's names", "alamat": "street addresses"}
 from satudata.periods import Period, PeriodKeyError
 from satudata.run import RunContext
 
 EXIT_PUBLISHABLE, EXIT_BLOCKED, EXIT_INPUT_ERROR = 0, 1, 2
+_LOOKS_LIKE = {"nama": "people's names", "alamat": "street addresses"}
 # Above this size, reading shows a progress bar on stderr.
 LARGE_FILE_BYTES = 4 * 1024 * 1024
 RUN_ID = "steward-check"
