@@ -8,6 +8,7 @@ Expectations and ckanapi are imported inside the tasks, never while the file is 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_parsing_context, task
 from failure_alerts import notify_failure
@@ -59,6 +60,33 @@ def dataset_asset(entry: DatasetEntry) -> Asset:
     return Asset(name=entry.ckan.name, uri=f"ckan://{entry.ckan.organization.name}/{entry.ckan.name}")
 
 
+def _run_context(entry: DatasetEntry, on_unknown_period: str = "fail"):
+    """The context of the current task's run: its dataset, period and run id.
+
+    A manual run without a logical date (Airflow 3's default, from the UI, the REST API or
+    ``airflow dags trigger``) has no data interval: it covers the latest complete period before
+    it was triggered, as ``make demo`` does. A run whose period cannot be told fails at once
+    (no retry would tell it), so with ``max_active_runs=1`` the next run is not kept waiting;
+    ``record_failure`` skips instead (``on_unknown_period="skip"``): no period ran, there is no
+    outcome to show.
+    """
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    from satudata.periods import PeriodUnknown
+    from satudata.run import RunContext
+
+    context = get_current_context()
+    dag_run = context.get("dag_run")
+    try:
+        return RunContext.of(entry, context.get("data_interval_start"), context.get("data_interval_end"),
+                             context["run_id"], run_after=getattr(dag_run, "run_after", None))
+    except PeriodUnknown as exc:
+        if on_unknown_period == "skip":
+            raise AirflowSkipException(f"{entry.id}: no period, nothing to record: {exc}") from exc
+        raise AirflowFailException(f"{entry.id}: {exc}") from exc
+
+
 def build_dag(entry: DatasetEntry):
     """The DAG of one catalog dataset.
 
@@ -71,17 +99,13 @@ def build_dag(entry: DatasetEntry):
 
     def run_context():
         # The entry parsed with this file: a task reads no catalog file again.
-        from airflow.sdk import get_current_context
-
-        from satudata.run import RunContext
-
-        context = get_current_context()
-        return RunContext.of(entry, context["data_interval_start"], context["data_interval_end"], context["run_id"])
+        return _run_context(entry)
 
     @dag(
         dag_id=dataset_id,
         schedule=CronDataIntervalTimetable(CRON[entry.schedule], timezone=settings.TIMEZONE),
-        start_date=datetime(2024, 1, 1),
+        # In WITA, as the timetable: the DAG's timezone (shown on its page) is Asia/Makassar.
+        start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo(settings.TIMEZONE)),
         catchup=False,
         max_active_runs=1,
         default_args={**DEFAULT_ARGS, "owner": entry.owner},
@@ -159,8 +183,9 @@ def build_dag(entry: DatasetEntry):
 
             from satudata import steps
 
+            run = _run_context(entry, on_unknown_period="skip")
             blocked = ti.xcom_pull(task_ids="validate", key=BLOCKED_REPORT)
-            return steps.record_failure(run_context(), portal(), blocked_report=blocked)
+            return steps.record_failure(run, portal(), blocked_report=blocked)
 
         staged = transform(extract())
         gate = validate(staged)

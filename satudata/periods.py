@@ -88,6 +88,11 @@ class PeriodKeyError(ValueError):
     """A text that is not a period key of the schedule."""
 
 
+class PeriodUnknown(ValueError):
+    """A run whose period cannot be told: no data interval and no time to infer one, or an
+    interval that is not one period of the dataset's schedule."""
+
+
 @dataclass(frozen=True)
 class Period:
     """A run's data interval as local (WITA) calendar dates, ``end`` exclusive."""
@@ -103,6 +108,47 @@ class Period:
         # Plain dates: DB drivers (sqlite3) do not bind pendulum's date subclass.
         first, last = start.astimezone(tz), end.astimezone(tz)
         return cls(schedule, date(first.year, first.month, first.day), date(last.year, last.month, last.day))
+
+    @classmethod
+    def latest_complete(cls, schedule: str, instant: datetime) -> Period:
+        """The last period of ``schedule`` that ended by ``instant`` (read in WITA).
+
+        What a manual run covers, as the DAG's timetable infers it from a logical date.
+        """
+        local = instant.astimezone(ZoneInfo(settings.TIMEZONE))
+        return cls.containing(schedule, date(local.year, local.month, local.day)).previous()
+
+    @classmethod
+    def of_run(cls, schedule: str, start: datetime | None, end: datetime | None,
+               run_after: datetime | None = None) -> Period:
+        """The period a DAG run covers.
+
+        Its data interval when it has one, which must be one period of ``schedule``; a run without
+        a logical date has none (Airflow 3's default for a manual run), and covers the latest
+        complete period before it was triggered (``run_after``). ``PeriodUnknown`` otherwise,
+        saying which logical date to give.
+        """
+        if start is not None and end is not None:
+            period = cls.from_interval(start, end, schedule)
+            if period != cls.containing(schedule, period.start):
+                raise PeriodUnknown(
+                    f"the run's data interval ({period.start} to {period.end}, WITA) is not one {schedule} "
+                    f"period; {cls.trigger_hint(schedule)}"
+                )
+            return period
+        if start is None and end is None and run_after is not None:
+            return cls.latest_complete(schedule, run_after)
+        raise PeriodUnknown(f"the run has no data interval to take its period from; {cls.trigger_hint(schedule)}")
+
+    @staticmethod
+    def trigger_hint(schedule: str) -> str:
+        """How to trigger a run of a given period of ``schedule``, for messages."""
+        example = Period.containing(schedule, date(2026, 10, 5))
+        return (
+            f"trigger it again with a logical date: a run covers the last complete {schedule} period before "
+            f"it, e.g. logical date {example.end.isoformat()}T00:00:00+08:00 runs {example.key} "
+            "(no logical date: the latest complete period)"
+        )
 
     @classmethod
     def containing(cls, schedule: str, day: date) -> Period:
