@@ -15,7 +15,7 @@ from failure_alerts import notify_failure
 
 from satudata import settings
 from satudata.catalog import DatasetEntry, get_entry, load_catalog
-from satudata.periods import CRON
+from satudata.periods import CRON, schedule_text
 
 # The XCom key under which a blocked validate task names its report.
 BLOCKED_REPORT = "blocked_report"
@@ -48,6 +48,7 @@ def _doc(entry: DatasetEntry) -> str:
     return (
         f"# {entry.ckan.title}\n\n{entry.ckan.notes}\n\n"
         f"**Source:** {entry.source.system} ({entry.source.origin})  \n"
+        f"**Schedule:** {schedule_text(entry.schedule)}  \n"
         f"**Portal dataset:** `{entry.ckan.name}` of `{entry.ckan.organization.name}`  \n"
         f"**Quality gate:** `expectations/{entry.id}.json`: a critical failure stops the run "
         "before anything is published.\n\n"

@@ -48,40 +48,53 @@ class _Calendar:
     key: Callable[[date], str]
     pattern: re.Pattern[str]  # a key of this schedule
     parse: Callable[[re.Match[str]], date]  # the first day of the period a key names
+    runs: str  # when the cron fires, in WITA, and what it covers, for people (schedule_text)
 
 
 SCHEDULES: dict[str, _Calendar] = {
     "daily": _Calendar(
         "0 0 * * *", lambda d: d, lambda d: d + timedelta(days=1), date.isoformat,
         re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), lambda m: date(*(int(g) for g in m.groups())),
+        "every day at 00:00 WITA, for the day before",
     ),
     "monthly": _Calendar(
         "0 0 1 * *", lambda d: d.replace(day=1), lambda d: _add_months(d, 1), lambda d: f"{d:%Y-%m}",
         re.compile(r"^(\d{4})-(\d{2})$"), lambda m: date(int(m[1]), int(m[2]), 1),
+        "the 1st of each month at 00:00 WITA, for the month before",
     ),
     "semiannual": _Calendar(
         "0 0 1 1,7 *", lambda d: date(d.year, 1 if d.month <= 6 else 7, 1), lambda d: _add_months(d, 6),
         lambda d: f"{d.year}-S{_semester(d)}",
         re.compile(r"^(\d{4})-S([12])$"), lambda m: date(int(m[1]), 1 if m[2] == "1" else 7, 1),
+        "1 January and 1 July at 00:00 WITA, for the half-year before",
     ),
     "annual": _Calendar(
         "0 0 1 1 *", lambda d: date(d.year, 1, 1), lambda d: date(d.year + 1, 1, 1), lambda d: f"{d.year}",
         re.compile(r"^(\d{4})$"), lambda m: date(int(m[1]), 1, 1),
+        "1 January at 00:00 WITA, for the year before",
     ),
     "quarterly": _Calendar(
         "0 0 1 1,4,7,10 *", lambda d: date(d.year, 3 * _quarter(d) - 2, 1), lambda d: _add_months(d, 3),
         lambda d: f"{d.year}-Q{_quarter(d)}",
         re.compile(r"^(\d{4})-Q([1-4])$"), lambda m: date(int(m[1]), 3 * int(m[2]) - 2, 1),
+        "1 January, April, July and October at 00:00 WITA, for the quarter before",
     ),
     # ISO weeks, Monday to Sunday, named by ISO year and week: 2025-W01 opens on 2024-12-30.
     "weekly": _Calendar(
         "0 0 * * 1", lambda d: d - timedelta(days=d.weekday()), lambda d: d + timedelta(days=7), _iso_week,
         re.compile(r"^(\d{4})-W(\d{2})$"), lambda m: date.fromisocalendar(int(m[1]), int(m[2]), 1),
+        "Mondays at 00:00 WITA, for the ISO week before",
     ),
 }
 
 # The cron of each schedule, for the DAGs' timetables.
 CRON: dict[str, str] = {name: calendar.cron for name, calendar in SCHEDULES.items()}
+
+
+def schedule_text(schedule: str) -> str:
+    """A schedule in local time, as the README's dataset table and the DAG's page show it:
+    ``monthly: the 1st of each month at 00:00 WITA, for the month before``."""
+    return f"{schedule}: {SCHEDULES[schedule].runs}"
 
 
 class PeriodKeyError(ValueError):
