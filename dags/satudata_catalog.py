@@ -8,6 +8,7 @@ Expectations and ckanapi are imported inside the tasks, never while the file is 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_parsing_context, task
@@ -61,7 +62,7 @@ def dataset_asset(entry: DatasetEntry) -> Asset:
     return Asset(name=entry.ckan.name, uri=f"ckan://{entry.ckan.organization.name}/{entry.ckan.name}")
 
 
-def _run_context(entry: DatasetEntry, on_unknown_period: str = "fail"):
+def _run_context(entry: DatasetEntry, on_unknown_period: Literal["fail", "skip"] = "fail"):
     """The context of the current task's run: its dataset, period and run id.
 
     A manual run without a logical date (Airflow 3's default, from the UI, the REST API or
