@@ -8,13 +8,15 @@ Expectations and ckanapi are imported inside the tasks, never while the file is 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_parsing_context, task
 from failure_alerts import notify_failure
 
 from satudata import settings
 from satudata.catalog import DatasetEntry, get_entry, load_catalog
-from satudata.periods import CRON
+from satudata.periods import CRON, schedule_text
 
 # The XCom key under which a blocked validate task names its report.
 BLOCKED_REPORT = "blocked_report"
@@ -47,6 +49,7 @@ def _doc(entry: DatasetEntry) -> str:
     return (
         f"# {entry.ckan.title}\n\n{entry.ckan.notes}\n\n"
         f"**Source:** {entry.source.system} ({entry.source.origin})  \n"
+        f"**Schedule:** {schedule_text(entry.schedule)}  \n"
         f"**Portal dataset:** `{entry.ckan.name}` of `{entry.ckan.organization.name}`  \n"
         f"**Quality gate:** `expectations/{entry.id}.json`: a critical failure stops the run "
         "before anything is published.\n\n"
@@ -57,6 +60,33 @@ def _doc(entry: DatasetEntry) -> str:
 def dataset_asset(entry: DatasetEntry) -> Asset:
     """The published portal dataset as an Airflow Asset; each publication is an event of it."""
     return Asset(name=entry.ckan.name, uri=f"ckan://{entry.ckan.organization.name}/{entry.ckan.name}")
+
+
+def _run_context(entry: DatasetEntry, on_unknown_period: Literal["fail", "skip"] = "fail"):
+    """The context of the current task's run: its dataset, period and run id.
+
+    A manual run without a logical date (Airflow 3's default, from the UI, the REST API or
+    ``airflow dags trigger``) has no data interval: it covers the latest complete period before
+    it was triggered, as ``make demo`` does. A run whose period cannot be told fails at once
+    (no retry would tell it), so with ``max_active_runs=1`` the next run is not kept waiting;
+    ``record_failure`` skips instead (``on_unknown_period="skip"``): no period ran, there is no
+    outcome to show.
+    """
+    from airflow.sdk import get_current_context
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    from satudata.periods import PeriodUnknown
+    from satudata.run import RunContext
+
+    context = get_current_context()
+    dag_run = context.get("dag_run")
+    try:
+        return RunContext.of(entry, context.get("data_interval_start"), context.get("data_interval_end"),
+                             context["run_id"], run_after=getattr(dag_run, "run_after", None))
+    except PeriodUnknown as exc:
+        if on_unknown_period == "skip":
+            raise AirflowSkipException(f"{entry.id}: no period, nothing to record: {exc}") from exc
+        raise AirflowFailException(f"{entry.id}: {exc}") from exc
 
 
 def build_dag(entry: DatasetEntry):
@@ -71,17 +101,13 @@ def build_dag(entry: DatasetEntry):
 
     def run_context():
         # The entry parsed with this file: a task reads no catalog file again.
-        from airflow.sdk import get_current_context
-
-        from satudata.run import RunContext
-
-        context = get_current_context()
-        return RunContext.of(entry, context["data_interval_start"], context["data_interval_end"], context["run_id"])
+        return _run_context(entry)
 
     @dag(
         dag_id=dataset_id,
         schedule=CronDataIntervalTimetable(CRON[entry.schedule], timezone=settings.TIMEZONE),
-        start_date=datetime(2024, 1, 1),
+        # In WITA, as the timetable: the DAG's timezone (shown on its page) is Asia/Makassar.
+        start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo(settings.TIMEZONE)),
         catchup=False,
         max_active_runs=1,
         default_args={**DEFAULT_ARGS, "owner": entry.owner},
@@ -159,8 +185,9 @@ def build_dag(entry: DatasetEntry):
 
             from satudata import steps
 
+            run = _run_context(entry, on_unknown_period="skip")
             blocked = ti.xcom_pull(task_ids="validate", key=BLOCKED_REPORT)
-            return steps.record_failure(run_context(), portal(), blocked_report=blocked)
+            return steps.record_failure(run, portal(), blocked_report=blocked)
 
         staged = transform(extract())
         gate = validate(staged)

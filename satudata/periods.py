@@ -48,35 +48,42 @@ class _Calendar:
     key: Callable[[date], str]
     pattern: re.Pattern[str]  # a key of this schedule
     parse: Callable[[re.Match[str]], date]  # the first day of the period a key names
+    runs: str  # when the cron fires, in WITA, and what it covers, for people (schedule_text)
 
 
 SCHEDULES: dict[str, _Calendar] = {
     "daily": _Calendar(
         "0 0 * * *", lambda d: d, lambda d: d + timedelta(days=1), date.isoformat,
         re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), lambda m: date(*(int(g) for g in m.groups())),
+        "every day at 00:00 WITA, for the day before",
     ),
     "monthly": _Calendar(
         "0 0 1 * *", lambda d: d.replace(day=1), lambda d: _add_months(d, 1), lambda d: f"{d:%Y-%m}",
         re.compile(r"^(\d{4})-(\d{2})$"), lambda m: date(int(m[1]), int(m[2]), 1),
+        "the 1st of each month at 00:00 WITA, for the month before",
     ),
     "semiannual": _Calendar(
         "0 0 1 1,7 *", lambda d: date(d.year, 1 if d.month <= 6 else 7, 1), lambda d: _add_months(d, 6),
         lambda d: f"{d.year}-S{_semester(d)}",
         re.compile(r"^(\d{4})-S([12])$"), lambda m: date(int(m[1]), 1 if m[2] == "1" else 7, 1),
+        "1 January and 1 July at 00:00 WITA, for the half-year before",
     ),
     "annual": _Calendar(
         "0 0 1 1 *", lambda d: date(d.year, 1, 1), lambda d: date(d.year + 1, 1, 1), lambda d: f"{d.year}",
         re.compile(r"^(\d{4})$"), lambda m: date(int(m[1]), 1, 1),
+        "1 January at 00:00 WITA, for the year before",
     ),
     "quarterly": _Calendar(
         "0 0 1 1,4,7,10 *", lambda d: date(d.year, 3 * _quarter(d) - 2, 1), lambda d: _add_months(d, 3),
         lambda d: f"{d.year}-Q{_quarter(d)}",
         re.compile(r"^(\d{4})-Q([1-4])$"), lambda m: date(int(m[1]), 3 * int(m[2]) - 2, 1),
+        "1 January, April, July and October at 00:00 WITA, for the quarter before",
     ),
     # ISO weeks, Monday to Sunday, named by ISO year and week: 2025-W01 opens on 2024-12-30.
     "weekly": _Calendar(
         "0 0 * * 1", lambda d: d - timedelta(days=d.weekday()), lambda d: d + timedelta(days=7), _iso_week,
         re.compile(r"^(\d{4})-W(\d{2})$"), lambda m: date.fromisocalendar(int(m[1]), int(m[2]), 1),
+        "Mondays at 00:00 WITA, for the ISO week before",
     ),
 }
 
@@ -84,8 +91,19 @@ SCHEDULES: dict[str, _Calendar] = {
 CRON: dict[str, str] = {name: calendar.cron for name, calendar in SCHEDULES.items()}
 
 
+def schedule_text(schedule: str) -> str:
+    """A schedule in local time, as the README's dataset table and the DAG's page show it:
+    ``monthly: the 1st of each month at 00:00 WITA, for the month before``."""
+    return f"{schedule}: {SCHEDULES[schedule].runs}"
+
+
 class PeriodKeyError(ValueError):
     """A text that is not a period key of the schedule."""
+
+
+class PeriodUnknown(ValueError):
+    """A run whose period cannot be told: no data interval and no time to infer one, or an
+    interval that is not one period of the dataset's schedule."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +121,47 @@ class Period:
         # Plain dates: DB drivers (sqlite3) do not bind pendulum's date subclass.
         first, last = start.astimezone(tz), end.astimezone(tz)
         return cls(schedule, date(first.year, first.month, first.day), date(last.year, last.month, last.day))
+
+    @classmethod
+    def latest_complete(cls, schedule: str, instant: datetime) -> Period:
+        """The last period of ``schedule`` that ended by ``instant`` (read in WITA).
+
+        What a manual run covers, as the DAG's timetable infers it from a logical date.
+        """
+        local = instant.astimezone(ZoneInfo(settings.TIMEZONE))
+        return cls.containing(schedule, date(local.year, local.month, local.day)).previous()
+
+    @classmethod
+    def of_run(cls, schedule: str, start: datetime | None, end: datetime | None,
+               run_after: datetime | None = None) -> Period:
+        """The period a DAG run covers.
+
+        Its data interval when it has one, which must be one period of ``schedule``; a run without
+        a logical date has none (Airflow 3's default for a manual run), and covers the latest
+        complete period before it was triggered (``run_after``). ``PeriodUnknown`` otherwise,
+        saying which logical date to give.
+        """
+        if start is not None and end is not None:
+            period = cls.from_interval(start, end, schedule)
+            if period != cls.containing(schedule, period.start):
+                raise PeriodUnknown(
+                    f"the run's data interval ({period.start} to {period.end}, WITA) is not one {schedule} "
+                    f"period; {cls.trigger_hint(schedule)}"
+                )
+            return period
+        if start is None and end is None and run_after is not None:
+            return cls.latest_complete(schedule, run_after)
+        raise PeriodUnknown(f"the run has no data interval to take its period from; {cls.trigger_hint(schedule)}")
+
+    @staticmethod
+    def trigger_hint(schedule: str) -> str:
+        """How to trigger a run of a given period of ``schedule``, for messages."""
+        example = Period.containing(schedule, date(2026, 10, 5))
+        return (
+            f"trigger it again with a logical date: a run covers the last complete {schedule} period before "
+            f"it, e.g. logical date {example.end.isoformat()}T00:00:00+08:00 runs {example.key} "
+            "(no logical date: the latest complete period)"
+        )
 
     @classmethod
     def containing(cls, schedule: str, day: date) -> Period:

@@ -41,9 +41,12 @@ class RunContext:
     data_root: Path | None = None
 
     @classmethod
-    def of(cls, entry: DatasetEntry, interval_start: datetime, interval_end: datetime, run_id: str) -> RunContext:
-        """The context of a DAG run from its data interval."""
-        return cls(entry, Period.from_interval(interval_start, interval_end, entry.schedule), run_id)
+    def of(cls, entry: DatasetEntry, interval_start: datetime | None, interval_end: datetime | None, run_id: str,
+           run_after: datetime | None = None) -> RunContext:
+        """The context of a DAG run from its data interval; without one (a manual run without a
+        logical date), the latest complete period before ``run_after``. ``PeriodUnknown`` when
+        neither tells the period (``Period.of_run``)."""
+        return cls(entry, Period.of_run(entry.schedule, interval_start, interval_end, run_after), run_id)
 
     @property
     def label(self) -> str:
