@@ -55,7 +55,10 @@ class CkanHook(BaseHook):
     def max_resource_bytes(self) -> int:
         """The portal's ``ckan.max_resource_size`` (connection extra ``max_resource_size_mb``)."""
         conn = self.get_connection(self.ckan_conn_id)
-        return int(float(conn.extra_dejson.get("max_resource_size_mb", DEFAULT_MAX_RESOURCE_MB)) * 1024 * 1024)
+        # The UI's form saves an empty field as null.
+        size_mb = conn.extra_dejson.get("max_resource_size_mb")
+        size_mb = DEFAULT_MAX_RESOURCE_MB if size_mb in (None, "") else size_mb
+        return int(float(size_mb) * 1024 * 1024)
 
     def get_conn(self):
         """A ckanapi RemoteCKAN for the portal, built on first use."""
@@ -91,7 +94,7 @@ class CkanHook(BaseHook):
         try:
             version = self.client.call_action("status_show").get("ckan_version")
         except Exception as exc:  # reported to the UI, not raised
-            return False, f"the portal did not answer: {type(exc).__name__}: {exc}"
+            return False, f"the portal at {url} did not answer: {type(exc).__name__}: {exc}"
         portal = f"CKAN {version} at {url}"
         if not self.get_connection(self.ckan_conn_id).password:
             return False, f"{portal}; no API token is set"

@@ -40,13 +40,6 @@ def test_connection_test_fails_without_a_token(monkeypatch, ckan_portal):
     assert "no API token is set" in message
 
 
-def test_connection_test_fails_when_the_portal_does_not_answer(monkeypatch):
-    monkeypatch.setenv("SATUDATA_CKAN_RETRIES", "0")
-    ok, message = _test(monkeypatch, "http://127.0.0.1:9", "a-token")
-    assert not ok
-    assert message.startswith("the portal did not answer")
-
-
 def test_connection_test_names_the_organizations_an_editor_may_publish_to(monkeypatch, ckan_portal, ckan_client):
     tag = secrets.token_hex(4)
     user = ckan_client.call_action(
