@@ -1,6 +1,7 @@
 """The CKAN connection form as a real Airflow api-server serves it to the UI: the form's fields
-from the UI's own hook-metadata endpoint, and the form's Test button (the connection-test
-endpoint) against the real CKAN test portal."""
+from the UI's own hook-metadata endpoint and in a headless browser (a screenshot is kept in
+SATUDATA_SCREENSHOT_DIR when set), and the form's Test button (the connection-test endpoint)
+against the real CKAN test portal."""
 
 import os
 import secrets
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from devstack.airflow_cluster import VENV_BIN, Processes, free_port, http, wait_for
+from tests.browser import CHROMIUM, Browser
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -78,3 +80,38 @@ def test_the_test_button_fails_a_wrong_token(api_server, ckan_portal):
     answer = _press_test(*api_server, ckan_portal["url"], "not-a-token")
     assert answer["status"] is False
     assert "rejects the API token" in answer["message"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium)")
+def test_the_form_in_a_browser(api_server, tmp_path):
+    """What a data engineer sees on Admin > Connections > Add Connection > CKAN (screenshot kept)."""
+    base, _ = api_server
+    browser = Browser(tmp_path / "profile", free_port())
+    dialog = "document.querySelector('[role=dialog]')"
+    try:
+        # The simple auth manager (all admins) logs the browser in on its first visit.
+        browser.goto(f"{base}/connections")
+        browser.wait("[...document.querySelectorAll('button')].some(b => b.innerText.includes('Add Connection'))")
+        browser.js("[...document.querySelectorAll('button')].find(b => b.innerText.includes('Add Connection')).click()")
+        browser.wait(f"{dialog}?.innerText.includes('Connection ID')")
+        browser.js(f"{dialog}.querySelector('input:not([role=combobox])').focus()")
+        browser.type("ckan_default")
+        # The type picker is a searchable select: type to filter, Enter takes the match.
+        browser.js(f"{dialog}.querySelector('input[role=combobox]').focus()")
+        browser.type("CKAN")
+        browser.wait("[...document.querySelectorAll('[role=option]')].some(o => o.innerText.trim() === 'CKAN')", 20)
+        browser.enter()
+        browser.wait(f"{dialog}.innerText.includes('Portal URL')", 20)
+        shots = Path(os.environ.get("SATUDATA_SCREENSHOT_DIR", tmp_path))
+        shots.mkdir(parents=True, exist_ok=True)
+        labels = browser.js(f"[...{dialog}.querySelectorAll('label')].map(l => l.innerText.replace('*', '').trim())")
+        placeholders = browser.js(f"[...{dialog}.querySelectorAll('input')].map(i => i.placeholder).filter(Boolean)")
+        browser.screenshot(shots / "ckan-connection-form.png")
+        browser.click(f"[...{dialog}.querySelectorAll('button')].find(b => b.innerText.trim() === 'Extra Fields')")
+        browser.wait(f"{dialog}.innerText.includes('Largest upload (MB)')", 20)
+        browser.screenshot(shots / "ckan-connection-form-extra.png")
+    finally:
+        browser.close()
+    assert {"Connection ID", "Connection Type", "Portal URL", "API token"} <= set(labels), labels
+    assert not {"Host", "Login", "Port", "Schema", "Password"} & set(labels), labels
+    assert "https://data.kaltimprov.go.id" in placeholders
