@@ -76,11 +76,15 @@ class Browser:
 
     def wait(self, expression: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
+        failure = ""
         while time.monotonic() < deadline:
-            if self.js(expression):
-                return
+            try:
+                if self.js(expression):
+                    return
+            except RuntimeError as exc:  # the page is still loading or rendering
+                failure = f" (last: {exc})"
             time.sleep(0.3)
-        raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {expression}")
+        raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {expression}{failure}")
 
     def goto(self, url: str) -> None:
         self.call("Page.navigate", url=url)
