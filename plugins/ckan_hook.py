@@ -43,17 +43,6 @@ class CkanHook(BaseHook):
         self.ckan_conn_id = ckan_conn_id
         self.timeout = timeout if timeout is not None else settings.ckan_transport().timeout
 
-    @classmethod
-    def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["schema", "login", "port"],
-            "relabeling": {"host": "Portal URL", "password": "API token"},
-            "placeholders": {
-                "host": "https://data.kaltimprov.go.id",
-                "extra": '{"max_resource_size_mb": 10}',
-            },
-        }
-
     @cached_property
     def portal_url(self) -> str:
         conn = self.get_connection(self.ckan_conn_id)
@@ -66,7 +55,10 @@ class CkanHook(BaseHook):
     def max_resource_bytes(self) -> int:
         """The portal's ``ckan.max_resource_size`` (connection extra ``max_resource_size_mb``)."""
         conn = self.get_connection(self.ckan_conn_id)
-        return int(float(conn.extra_dejson.get("max_resource_size_mb", DEFAULT_MAX_RESOURCE_MB)) * 1024 * 1024)
+        # The UI's form saves an empty field as null.
+        size_mb = conn.extra_dejson.get("max_resource_size_mb")
+        size_mb = DEFAULT_MAX_RESOURCE_MB if size_mb in (None, "") else size_mb
+        return int(float(size_mb) * 1024 * 1024)
 
     def get_conn(self):
         """A ckanapi RemoteCKAN for the portal, built on first use."""
@@ -92,15 +84,38 @@ class CkanHook(BaseHook):
         return Portal(self.client, self.portal_url, self.max_resource_bytes)
 
     def test_connection(self) -> tuple[bool, str]:
-        """Check that the portal answers and that the token may create datasets somewhere."""
+        """Check that the portal answers, that it accepts the token, and where the token may publish."""
+        from ckanapi import NotAuthorized, NotFound
+
         try:
-            status = self.client.call_action("status_show")
-            orgs = self.client.call_action(
-                "organization_list_for_user", {"permission": "create_dataset"}
-            )
+            url = self.portal_url
+        except ValueError as exc:
+            return False, str(exc)
+        try:
+            version = self.client.call_action("status_show").get("ckan_version")
         except Exception as exc:  # reported to the UI, not raised
-            return False, f"{self.portal_url}: {type(exc).__name__}: {exc}"
-        return True, (
-            f"CKAN {status.get('ckan_version')} at {self.portal_url}; "
-            f"token may publish to {len(orgs)} organization(s)"
-        )
+            return False, f"the portal at {url} did not answer: {type(exc).__name__}: {exc}"
+        portal = f"CKAN {version} at {url}"
+        if not self.get_connection(self.ckan_conn_id).password:
+            return False, f"{portal}; no API token is set"
+        try:
+            # CKAN takes an unknown token for no token at all (an anonymous caller): only an
+            # action about the caller tells a valid token from a wrong one.
+            user = self.client.call_action("user_show", {})
+        except (NotFound, NotAuthorized):
+            return False, f"{portal} rejects the API token (it names no user): wrong, revoked or another portal's"
+        except Exception as exc:
+            return False, f"{portal}: showing the token's user failed: {type(exc).__name__}: {exc}"
+        try:
+            orgs = self.client.call_action("organization_list_for_user", {"permission": "create_dataset"})
+        except Exception as exc:
+            return False, f"{portal}: listing the token's organizations failed: {type(exc).__name__}: {exc}"
+        who = f"user {user['name']}" + (" (sysadmin)" if user.get("sysadmin") else "")
+        if orgs:
+            where = f"may publish to {len(orgs)} organization(s): " + ", ".join(sorted(o["name"] for o in orgs))
+        elif user.get("sysadmin"):
+            # The publishing stage creates the agency's organization when it is missing.
+            where = "may create the organizations it publishes to (there are none yet)"
+        else:
+            where = "may publish to no organization: make the user an editor of the agency's organization"
+        return bool(orgs) or bool(user.get("sysadmin")), f"{portal}; token of {who} {where}"

@@ -17,7 +17,7 @@ def test_connection_test_reports_an_unreachable_portal(monkeypatch):
     hook = CkanHook("ckan_under_test", timeout=2)
     hook.client.session.adapters["http://"].max_retries.total = 0
     ok, message = hook.test_connection()
-    assert not ok and "127.0.0.1:9" in message
+    assert not ok and message.startswith("the portal at http://127.0.0.1:9 did not answer")
 
 
 @pytest.mark.parametrize(
@@ -42,6 +42,9 @@ def test_portal_limits_and_retry_guard_come_from_the_connection_and_settings(mon
     _conn(monkeypatch, {"conn_type": "ckan", "host": "http://127.0.0.1:9", "extra": {"max_resource_size_mb": 1}})
     assert CkanHook("ckan_under_test").max_resource_bytes == 1024 * 1024
     _conn(monkeypatch, {"conn_type": "ckan", "host": "http://127.0.0.1:9"})
+    assert CkanHook("ckan_under_test").max_resource_bytes == DEFAULT_MAX_RESOURCE_MB * 1024 * 1024
+    # As the UI's connection form saves the field left empty.
+    _conn(monkeypatch, {"conn_type": "ckan", "host": "http://127.0.0.1:9", "extra": {"max_resource_size_mb": None}})
     assert CkanHook("ckan_under_test").max_resource_bytes == DEFAULT_MAX_RESOURCE_MB * 1024 * 1024
     monkeypatch.setenv("SATUDATA_CKAN_TIMEOUT_SECONDS", "3.5")
     monkeypatch.setenv("SATUDATA_CKAN_RETRIES", "2")
