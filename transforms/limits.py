@@ -54,12 +54,16 @@ def error_text(exception: BaseException) -> str:
     """An exception's text for a message, without the cell values it may quote.
 
     The project's own errors (satudata, transforms) name file, row, column and the kind of
-    problem, never a value, and are kept whole; another library's error may quote the value
-    it choked on, so only its first line is kept, with quoted text masked.
+    problem, never a value, and are kept whole, also when a task re-raises one's text as its
+    own (``AirflowFailException(str(exc)) from exc``); another library's error may quote the
+    value it choked on, so only its first line is kept, with quoted text masked.
     """
     text = str(exception)
-    if type(exception).__module__.split(".")[0] in ("satudata", "transforms"):
-        return text
+    cause: BaseException | None = exception
+    while cause is not None:
+        if type(cause).__module__.split(".")[0] in ("satudata", "transforms") and str(cause) in text:
+            return text
+        cause = cause.__cause__
     first = text.splitlines()[0] if text else ""
     return _QUOTED.sub("'…'", first)
 

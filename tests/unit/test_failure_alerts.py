@@ -24,3 +24,24 @@ def test_a_library_error_quoting_a_value_is_sent_without_it():
 def test_the_pipelines_own_error_is_sent_whole():
     error = SourceError("x.csv, row 4, column 'Jumlah': text of 3 characters (letters) is not a number")
     assert failure_summary(_context(error))["error"] == f"SourceError: {error}"
+
+
+def test_the_pipelines_error_re_raised_by_a_task_is_sent_whole():
+    from airflow.sdk.exceptions import AirflowFailException
+
+    cause = SourceError("x.csv, row 4, column 'Jumlah': text of 3 characters (letters) is not a number")
+    try:
+        try:
+            raise cause
+        except SourceError as exc:
+            raise AirflowFailException(str(exc)) from exc
+    except AirflowFailException as error:
+        assert "column 'Jumlah'" in failure_summary(_context(error))["error"]
+    # A library's error with the same wrapping stays masked.
+    try:
+        try:
+            raise ValueError(f"bad value '{NIK}'")
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from exc
+    except AirflowFailException as error:
+        assert NIK not in failure_summary(_context(error))["error"]
