@@ -325,7 +325,6 @@ def sync_datastore(client: CkanClient, resource: dict[str, Any], entry: DatasetE
     """
     from transforms.tables import spreadsheet_safe
 
-    period_rows, history = spreadsheet_safe(period_rows), spreadsheet_safe(history)
     resource_id = resource["id"]
     new_table = not _has_table(client, resource_id)
     # Without records, datastore_create on an existing table only updates fields and their info.
@@ -336,7 +335,8 @@ def sync_datastore(client: CkanClient, resource: dict[str, Any], entry: DatasetE
         "primary_key": list(entry.table.primary_key),
     })
     replace = not new_table and (reload is not None or period_filters is None)
-    rows = history if new_table or replace else period_rows
+    # Only the frame that is loaded is made safe (the history may hold millions of rows).
+    rows = spreadsheet_safe(history if new_table or replace else period_rows)
     state = "table created" if new_table else "table replaced" if replace else "table updated"
     held = 0
     if replace:
@@ -360,7 +360,7 @@ def sync_datastore(client: CkanClient, resource: dict[str, Any], entry: DatasetE
     method = "insert" if new_table or replace else "upsert"
     calls = _load_by_api(client, resource_id, rows, method)
     if method == "upsert" and period_filters is not None:
-        deleted = _delete_stale(client, resource_id, entry, period_filters, period_rows)
+        deleted = _delete_stale(client, resource_id, entry, period_filters, rows)
     view_created = ensure_datatables_view(client, resource)
     log.info("DataStore of %s: %s, %d rows sent in %d calls, %d rows deleted",
              resource_id, state, len(rows), calls, deleted)

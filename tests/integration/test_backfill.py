@@ -12,15 +12,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
-from argparse import Namespace
 from collections import Counter
-from contextlib import ExitStack
 
 import pyarrow.parquet as pq
 import pytest
 import requests
+
+from tests.integration.local_airflow import local_airflow
 
 pytestmark = pytest.mark.integration
 
@@ -31,43 +30,18 @@ MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04"]
 
 
 def test_a_backfill_of_four_months_at_once_publishes_every_month_once(tmp_path, monkeypatch, ckan_portal):
-    from ckanapi import NotFound, RemoteCKAN
+    from ckanapi import RemoteCKAN
 
     from devstack import airflow_cluster as cluster
-    from devstack.samples.demo import licensing_db
-    from devstack.samples.licensing import ensure_licensing_sqlite
     from satudata.catalog import get_entry
 
     entry = get_entry(DAG_ID)
     client = RemoteCKAN(ckan_portal["url"], apikey=ckan_portal["api_token"])
-    try:
-        client.action.dataset_purge(id=entry.ckan.name)
-    except NotFound:
-        pass
     data = tmp_path / "data"
     monkeypatch.setenv("SATUDATA_DATA_DIR", str(data))
-    ensure_licensing_sqlite(licensing_db())
-    args = Namespace(executor="local", redis_db=7, concurrency=1, ckan_url=ckan_portal["url"],
-                     ckan_token=ckan_portal["api_token"])
-    airflow = str(cluster.VENV_BIN / "airflow")
-    api_port = cluster.free_port()
-    with ExitStack() as stack:
-        db_url = stack.enter_context(cluster.metadata_database(f"satudata_backfill_{os.getpid()}"))
-        env = cluster.airflow_env(args, tmp_path / "airflow", db_url, api_port, "default")
-        env.update({"AIRFLOW__CORE__PARALLELISM": "6", "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-                    "SATUDATA_CATALOG_DIR": str(_one_entry_catalog(tmp_path, entry.id))})
-        migrate = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
-        assert migrate.returncode == 0, migrate.stderr[-3000:]
-        procs = cluster.Processes(tmp_path)
-        stack.callback(procs.stop_all)
-        procs.start("api-server", [airflow, "api-server", "--port", str(api_port), "--host", "127.0.0.1"], env)
-        procs.start("scheduler", [airflow, "scheduler"], env)
-        procs.start("dag-processor", [airflow, "dag-processor"], env)
-        base = f"http://127.0.0.1:{api_port}"
-        cluster.wait_for("the api-server", lambda: cluster.http("GET", f"{base}/api/v2/monitor/health"), 180, procs)
-        token = cluster.http("GET", f"{base}/auth/token")["access_token"]
-        cluster.wait_for("the DAG to be parsed", lambda: cluster.http("GET", f"{base}/api/v2/dags/{DAG_ID}", token),
-                         180, procs)
+    with local_airflow(tmp_path, ckan_portal, DAG_ID, "satudata_backfill",
+                       {"AIRFLOW__CORE__PARALLELISM": "6"}) as af:
+        airflow, env, base, token, procs = af.airflow, af.env, af.base, af.token, af.procs
         created = subprocess.run(
             [airflow, "backfill", "create", "--dag-id", DAG_ID, "--from-date", FROM, "--to-date", TO,
              "--max-active-runs", "4"], env=env, capture_output=True, text=True, check=False)
@@ -111,18 +85,6 @@ def test_a_backfill_of_four_months_at_once_publishes_every_month_once(tmp_path, 
     assert len(set(keys)) == len(keys)
     table = client.action.datastore_search(resource_id=resource["id"], limit=0)
     assert table["total"] == sum(expected.values())
-
-
-def _one_entry_catalog(tmp_path, dataset_id):
-    """A catalog of this one dataset: the dag-processor parses one DAG, not the whole catalog."""
-    import shutil
-
-    from satudata import settings
-
-    catalog = tmp_path / "catalog"
-    catalog.mkdir()
-    shutil.copyfile(settings.catalog_dir() / f"{dataset_id}.yaml", catalog / f"{dataset_id}.yaml")
-    return catalog
 
 
 @pytest.mark.parametrize("publish_order", [("2025-02", "2025-01"), ("2025-01", "2025-02")])

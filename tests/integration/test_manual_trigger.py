@@ -12,15 +12,11 @@ does, without waiting long behind the failed one.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from argparse import Namespace
-from contextlib import ExitStack
 from datetime import datetime
 
 import pytest
 
-from tests.integration.test_backfill import _one_entry_catalog
+from tests.integration.local_airflow import local_airflow
 
 pytestmark = pytest.mark.integration
 
@@ -36,44 +32,18 @@ def _instant(text: str) -> datetime:
 
 def test_manual_runs_without_a_period_fail_at_once_and_without_logical_date_run_the_latest_month(
         tmp_path, monkeypatch, ckan_portal):
-    from ckanapi import NotFound, RemoteCKAN
+    from ckanapi import RemoteCKAN
 
     from devstack import airflow_cluster as cluster
-    from devstack.samples.demo import licensing_db
-    from devstack.samples.licensing import ensure_licensing_sqlite
     from satudata.catalog import get_entry
     from satudata.periods import Period
 
     entry = get_entry(DAG_ID)
     client = RemoteCKAN(ckan_portal["url"], apikey=ckan_portal["api_token"])
-    try:
-        client.action.dataset_purge(id=entry.ckan.name)
-    except NotFound:
-        pass
     data = tmp_path / "data"
     monkeypatch.setenv("SATUDATA_DATA_DIR", str(data))
-    ensure_licensing_sqlite(licensing_db())
-    args = Namespace(executor="local", redis_db=7, concurrency=1, ckan_url=ckan_portal["url"],
-                     ckan_token=ckan_portal["api_token"])
-    airflow = str(cluster.VENV_BIN / "airflow")
-    api_port = cluster.free_port()
-    with ExitStack() as stack:
-        db_url = stack.enter_context(cluster.metadata_database(f"satudata_manual_{os.getpid()}"))
-        env = cluster.airflow_env(args, tmp_path / "airflow", db_url, api_port, "default")
-        env.update({"AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-                    "SATUDATA_CATALOG_DIR": str(_one_entry_catalog(tmp_path, entry.id))})
-        migrate = subprocess.run([airflow, "db", "migrate"], env=env, capture_output=True, text=True, check=False)
-        assert migrate.returncode == 0, migrate.stderr[-3000:]
-        procs = cluster.Processes(tmp_path)
-        stack.callback(procs.stop_all)
-        procs.start("api-server", [airflow, "api-server", "--port", str(api_port), "--host", "127.0.0.1"], env)
-        procs.start("scheduler", [airflow, "scheduler"], env)
-        procs.start("dag-processor", [airflow, "dag-processor"], env)
-        base = f"http://127.0.0.1:{api_port}"
-        cluster.wait_for("the api-server", lambda: cluster.http("GET", f"{base}/api/v2/monitor/health"), 180, procs)
-        token = cluster.http("GET", f"{base}/auth/token")["access_token"]
-        cluster.wait_for("the DAG to be parsed", lambda: cluster.http("GET", f"{base}/api/v2/dags/{DAG_ID}", token),
-                         180, procs)
+    with local_airflow(tmp_path, ckan_portal, DAG_ID, "satudata_manual") as af:
+        base, token, procs = af.base, af.token, af.procs
         runs_url = f"{base}/api/v2/dags/{DAG_ID}/dagRuns"
         bad = cluster.http("POST", runs_url, token, HALF_A_MONTH)
         good = cluster.http("POST", runs_url, token, {"logical_date": None})
