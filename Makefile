@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
+UI_PORT ?= 8080
 
-.PHONY: demo test check venv lint ckan-up ckan-down ckan-status clean
+.PHONY: demo test check venv lint ui ckan-up ckan-down ckan-status clean
 
 demo: venv
 	$(BIN)/python -m devstack.samples.demo
@@ -14,6 +15,10 @@ test: venv
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+# The Airflow UI on http://127.0.0.1:$(UI_PORT), on the demo's data, sources and portal; Ctrl-C stops it.
+ui: venv
+	$(BIN)/python -m devstack.airflow_ui --port $(UI_PORT)
 
 # Lint (with the complexity rule) and type-check (mypy strict on satudata and transforms).
 check: venv

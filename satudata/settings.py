@@ -146,6 +146,30 @@ def task_timeout_minutes(task: str) -> float:
     return _number(f"SATUDATA_{task.upper()}_TASK_TIMEOUT_MINUTES", TASK_TIMEOUT_MINUTES[task])
 
 
+# Libraries that log their internals at INFO: Great Expectations (hundreds of registration and
+# default-value lines per validation) and matplotlib (font and category-axis notes per chart).
+CHATTY_LIBRARIES = ("great_expectations", "matplotlib")
+
+
+def quiet_library_logs() -> None:
+    """Let only the chatty libraries' records at ``SATUDATA_LIBRARY_LOG_LEVEL`` (WARNING) and above through.
+
+    Their warnings and errors still reach the task log; DEBUG or INFO brings everything back.
+    Called again once a library is imported: a module of it may set its own logger's level.
+    """
+    import logging
+
+    level = _text("SATUDATA_LIBRARY_LOG_LEVEL", "WARNING").upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+        raise ValueError(f"SATUDATA_LIBRARY_LOG_LEVEL: {level!r} is not a logging level")
+    names = [name for name in list(logging.root.manager.loggerDict)
+             if name.startswith(tuple(f"{library}." for library in CHATTY_LIBRARIES))]
+    for name in [*CHATTY_LIBRARIES, *names]:
+        logger = logging.getLogger(name)
+        if name in CHATTY_LIBRARIES or logger.level != logging.NOTSET:
+            logger.setLevel(level)
+
+
 def airflow_home() -> Path:
     return _path("AIRFLOW_HOME", REPO_ROOT / ".airflow")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +74,8 @@ def extract(run: RunContext, source: Any) -> str:
         raise
     run.record(run_id=run.run_id, source_rows=extracted.rows, raw_file=str(extracted.raw_manifest),
                status="extracted")
+    log.info("%s: %d source rows extracted from %s (%s), raw input kept", run.label, extracted.rows,
+             run.entry.source.system, run.entry.source.kind)
     return str(extracted.path)
 
 
@@ -202,6 +205,11 @@ def validate(run: RunContext, staged_path: str) -> GateOutput:
         validation_report_html=paths["report_html"],
         status="validated" if report.publishable else "blocked",
     )
+    log.info("%s: gate %s: %d rows, %d expectations (%d critical failures, %d warnings), personal data %s, "
+             "%d cells suppressed", run.label, "passed" if report.publishable else "blocked", report.rows,
+             len(report.expectations), report.critical_failures, report.warnings,
+             "none" if report.privacy["success"] else "found",
+             sum(report.suppression.get("cells_suppressed", {}).values()))
     if not report.publishable:
         raise gate.error(Path(paths["report_json"]))
     publishable = run.period_dir("staging") / "publishable.parquet"
@@ -254,7 +262,7 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
     csv = write_csv(history, out_dir / names["csv"])
     extra = write_artifacts(entry, history, csv, periods, out_dir, Path(gate["report_json"]),
                             Path(gate["report_html"]))
-    log.info("%s: %d rows over %d period(s) written to %s", entry.id, history.num_rows, len(periods), out_dir)
+    log.info("%s: %d rows over %d period(s) written to %s", run.label, history.num_rows, len(periods), out_dir)
     run.record(published_rows=history.num_rows, status="written")
     written: Written = {
         "csv": str(csv),
@@ -366,8 +374,12 @@ def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | No
             read_parquet(Path(written["parquet"])), period_filters(run), write_dsn=write_dsn, reload=reload)
         mark_table_loaded(portal, publication)
     result = commit(portal, entry, publication, extras, outcome)
-    log.info("published %s to %s: %d bytes uploaded, resources %s", entry.id, result.dataset_url,
-             result.bytes_uploaded, {k: v["action"] for k, v in result.resources.items()})
+    actions = Counter(r["action"] for r in result.resources.values())
+    loaded = result.datastore
+    log.info("%s: published %d rows to %s: %d resources (%s), %d bytes uploaded; DataStore %s",
+             run.label, written["rows"], result.dataset_url, len(result.resources),
+             ", ".join(f"{n} {action}" for action, n in sorted(actions.items())), result.bytes_uploaded,
+             f"{loaded['rows_upserted']} rows loaded, {loaded['rows_deleted']} deleted" if loaded else "unchanged")
     run.record(status="published", dataset_url=result.dataset_url, bytes_uploaded=result.bytes_uploaded,
                version=result.version, changed=result.changed)
     return {**asdict(result), "rows": written["rows"], "changed": result.changed,
@@ -388,4 +400,7 @@ def record_failure(run: RunContext, portal: Any, blocked_report: str | None = No
         outcome = run_outcome(run.run_id, "failed")
     shown = record_outcome(portal.client, run.entry, outcome)
     run.record(outcome_on_portal=shown)
+    log.info("%s: run %s %s; %s", run.label, run.run_id, outcome["satudata_last_run_status"],
+             "outcome shown on the portal, the published data unchanged" if shown
+             else "the dataset is not on the portal yet: nothing shown")
     return outcome

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from satudata import settings
 from satudata.gate.report import ExpectationOutcome, QualityReport
 from transforms.limits import masked
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+settings.quiet_library_logs()
 
 
 class ValidationFailed(RuntimeError):
@@ -141,6 +143,7 @@ def validate_frame(
     """Validate ``frame`` against the suite at ``suite_path``: the report's suite section, judged."""
     import great_expectations as gx
 
+    settings.quiet_library_logs()
     suite_json = load_suite_json(suite_path)
     # Without a previous period given, the volume bounds are open (None), not missing.
     parameters = {**volume_parameters(suite_json, None), **(parameters or {})}
@@ -173,7 +176,7 @@ def validate_frame(
         expectations=outcomes,
         parameters=parameters or {},
     )
-    log.info(
+    log.debug(
         "validated %s: %d rows, %d expectations, %d critical failures, %d warnings",
         dataset_id, len(frame), len(outcomes), critical, warnings,
     )

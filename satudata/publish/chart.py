@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from satudata import settings
 from satudata.catalog import Chart, DatasetEntry
 from satudata.periods import Period, PeriodKeyError
 from satudata.publish.chart_choice import (
@@ -33,6 +34,8 @@ MAX_ANNOTATED = 24  # a single line's points carry their value up to this many p
 _COLORS = ["#1f5fa8", "#e07b1a", "#2a9d4a", "#c4383a", "#7b5ea7", "#8c564b", "#d45fa8", "#17a2b8", "#b8a01a",
            "#4a4a4a"]
 _OTHERS_COLOR = "#9e9e9e"
+
+settings.quiet_library_logs()
 
 
 def _indonesian(value: float, decimals: int) -> str:
@@ -154,6 +157,7 @@ def write_chart(frame: pd.DataFrame, entry: DatasetEntry, out: Path, chart: Char
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+    settings.quiet_library_logs()
     chart = chart or chart_for(entry)
     if chart is None:
         raise ValueError(f"{entry.id}: no chart (no numeric column with a unit)")
