@@ -2,9 +2,10 @@
 
 Scheduler, dag-processor and api-server as separate processes with the LocalExecutor on a fresh
 PostgreSQL metadata database (``devstack/airflow_cluster.py``'s pieces); the backfill is created
-as an operator would, ``airflow backfill create ... --max-active-runs 4``, so the periods'
-extract, transform and validate tasks run side by side and their write and publish tasks take
-turns. Every period must end published, and the portal's CSV must hold each period's rows once.
+with the command of the README's "Backfill" section, so the periods' extract, transform and
+validate tasks run side by side and their write and publish tasks take turns. Every period must
+end published, the portal's CSV must hold each period's rows once, and what is published must
+equal what the same periods give when run one by one with ``dag.test()``.
 """
 
 from __future__ import annotations
@@ -12,29 +13,64 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shlex
 import subprocess
 from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 import requests
 
+from tests.conftest import REPO, sqlite_conn
 from tests.integration.local_airflow import local_airflow
 
 pytestmark = pytest.mark.integration
 
 DAG_ID = "dpmptsp_izin_terbit_bulanan"
-# Logical dates are the periods' first instants (WITA midnight): four months, 2025-01 to 2025-04.
-FROM, TO = "2024-12-31T16:00:00+00:00", "2025-03-31T16:00:00+00:00"
-MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04"]
+# The README's command: logical dates are the periods' first instants (WITA midnight).
+MONTHS = ["2025-01", "2025-02", "2025-03"]
 
 
-def test_a_backfill_of_four_months_at_once_publishes_every_month_once(tmp_path, monkeypatch, ckan_portal):
+def readme_backfill_command() -> list[str]:
+    """The ``airflow backfill create`` command of the README's "Backfill" section, as arguments."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("\n## Backfill\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0].replace("\\\n", " ")
+    line = next(line for line in block.splitlines() if "backfill create" in line)
+    return shlex.split(line.split("#", 1)[0])
+
+
+def published_state(client, entry, portal: dict, data: Path) -> dict:
+    """What a run leaves published: the curated periods, the Parquet and CSV files, the DataStore rows."""
+    package = client.action.package_show(id=entry.ckan.name)
+    resource = next(r for r in package["resources"] if r["name"] == f"{entry.ckan.name}.csv")
+    answer = requests.get(resource["url"], timeout=30, headers={"Authorization": portal["api_token"]})
+    assert answer.status_code == 200
+    found = client.action.datastore_search(resource_id=resource["id"], limit=32000)
+    records = sorted(tuple(sorted((k, v) for k, v in r.items() if k != "_id")) for r in found["records"])
+    assert len(records) == found["total"]
+    published = data / "published" / entry.id
+    return {
+        "curated": {p.stem: pq.read_table(p) for p in sorted((data / "curated" / entry.id).glob("*.parquet"))},
+        "parquet": pq.read_table(published / f"{entry.ckan.name}.parquet"),
+        "csv": answer.content,
+        "datastore": records,
+    }
+
+
+def test_the_readme_backfill_publishes_every_month_once_as_month_by_month_runs_do(
+        tmp_path, monkeypatch, ckan_portal, sample_sqlite, airflow_db):
+    from airflow.dag_processing.dagbag import DagBag
     from ckanapi import RemoteCKAN
 
     from devstack import airflow_cluster as cluster
     from satudata.catalog import get_entry
 
+    command = readme_backfill_command()
+    assert command[:3] == [".venv/bin/airflow", "backfill", "create"]
+    assert command[command.index("--dag-id") + 1] == DAG_ID
     entry = get_entry(DAG_ID)
     client = RemoteCKAN(ckan_portal["url"], apikey=ckan_portal["api_token"])
     data = tmp_path / "data"
@@ -42,9 +78,7 @@ def test_a_backfill_of_four_months_at_once_publishes_every_month_once(tmp_path, 
     with local_airflow(tmp_path, ckan_portal, DAG_ID, "satudata_backfill",
                        {"AIRFLOW__CORE__PARALLELISM": "6"}) as af:
         airflow, env, base, token, procs = af.airflow, af.env, af.base, af.token, af.procs
-        created = subprocess.run(
-            [airflow, "backfill", "create", "--dag-id", DAG_ID, "--from-date", FROM, "--to-date", TO,
-             "--max-active-runs", "4"], env=env, capture_output=True, text=True, check=False)
+        created = subprocess.run([airflow, *command[1:]], env=env, capture_output=True, text=True, check=False)
         assert created.returncode == 0, created.stdout[-2000:] + created.stderr[-2000:]
 
         def finished():
@@ -85,6 +119,28 @@ def test_a_backfill_of_four_months_at_once_publishes_every_month_once(tmp_path, 
     assert len(set(keys)) == len(keys)
     table = client.action.datastore_search(resource_id=resource["id"], limit=0)
     assert table["total"] == sum(expected.values())
+    backfilled = published_state(client, entry, ckan_portal, data)
+
+    # The same months run one by one, in order, from no dataset on the portal and an empty data zone.
+    client.action.dataset_purge(id=entry.ckan.name)
+    one_by_one = tmp_path / "one-by-one"
+    monkeypatch.setenv("SATUDATA_DATA_DIR", str(one_by_one))
+    monkeypatch.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(sample_sqlite))
+    monkeypatch.setenv("AIRFLOW_CONN_CKAN_DEFAULT", json.dumps(
+        {"conn_type": "ckan", "host": ckan_portal["url"], "password": ckan_portal["api_token"]}))
+    dag = DagBag(dag_folder=str(REPO / "dags")).dags[DAG_ID]
+    for key in MONTHS:
+        year, month = (int(part) for part in key.split("-"))
+        # A manual run takes the latest complete month before its logical date.
+        after = datetime(year + month // 12, month % 12 + 1, 5, tzinfo=UTC)
+        assert str(dag.test(logical_date=after).state) == "success", key
+    expected_state = published_state(client, entry, ckan_portal, one_by_one)
+    assert sorted(backfilled["curated"]) == sorted(expected_state["curated"]) == MONTHS
+    for key in MONTHS:
+        assert backfilled["curated"][key].equals(expected_state["curated"][key]), key
+    assert backfilled["parquet"].equals(expected_state["parquet"])
+    assert backfilled["csv"] == expected_state["csv"]
+    assert backfilled["datastore"] == expected_state["datastore"]
 
 
 @pytest.mark.parametrize("publish_order", [("2025-02", "2025-01"), ("2025-01", "2025-02")])
