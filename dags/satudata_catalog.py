@@ -32,6 +32,11 @@ def _timeout(task_kind: str) -> timedelta:
 # runs them outside the scheduler's count.
 ONE_AT_A_TIME = {"max_active_tis_per_dag": 1}
 
+# A task's result is one XCom (its return value). Said explicitly, Airflow does not infer it
+# from the return annotation: for ``-> dict`` it would also push every key as an XCom of its
+# own, and evaluating the annotations is a tenth of parsing the file.
+ONE_XCOM = {"multiple_outputs": False}
+
 DEFAULT_ARGS = {
     "owner": "satudata",
     "retries": 3,
@@ -116,7 +121,7 @@ def build_dag(entry: DatasetEntry):
     )
     def pipeline():
         # Six TaskFlow tasks, each one call into satudata.steps, then the flow in four lines.
-        @task(execution_timeout=_timeout("extract"))
+        @task(execution_timeout=_timeout("extract"), **ONE_XCOM)
         def extract() -> str:
             from airflow.sdk.exceptions import AirflowFailException
             from pipeline_clients import close, source_client
@@ -133,7 +138,7 @@ def build_dag(entry: DatasetEntry):
             finally:
                 close(source)
 
-        @task(execution_timeout=_timeout("transform"))
+        @task(execution_timeout=_timeout("transform"), **ONE_XCOM)
         def transform(staged_source: str) -> str:
             from airflow.sdk.exceptions import AirflowFailException
 
@@ -146,7 +151,7 @@ def build_dag(entry: DatasetEntry):
                 # A row the catalog's region step cannot resolve: the input is quarantined, as at extraction.
                 raise AirflowFailException(str(exc)) from exc
 
-        @task(execution_timeout=_timeout("validate"))
+        @task(execution_timeout=_timeout("validate"), **ONE_XCOM)
         def validate(staged: str, ti=None) -> dict:
             from airflow.sdk.exceptions import AirflowFailException
 
@@ -161,14 +166,14 @@ def build_dag(entry: DatasetEntry):
                 # Bad data (and personal data, PersonalDataFound) does not get better by retrying.
                 raise AirflowFailException(str(exc)) from exc
 
-        @task(execution_timeout=_timeout("write"), **ONE_AT_A_TIME)
+        @task(execution_timeout=_timeout("write"), **ONE_AT_A_TIME, **ONE_XCOM)
         def write(gate: dict) -> dict:
             from satudata import steps
 
             # The gate's output, not the staged file: small cells may have been suppressed.
             return steps.write_outputs(run_context(), gate)
 
-        @task(outlets=[asset], execution_timeout=_timeout("publish"), **ONE_AT_A_TIME)
+        @task(outlets=[asset], execution_timeout=_timeout("publish"), **ONE_AT_A_TIME, **ONE_XCOM)
         def publish(written: dict, outlet_events=None) -> dict:
             from pipeline_clients import datastore_write_dsn, portal
 
@@ -179,7 +184,7 @@ def build_dag(entry: DatasetEntry):
                                           "changed": result["changed"]}
             return result
 
-        @task(trigger_rule="one_failed", execution_timeout=_timeout("record_failure"))
+        @task(trigger_rule="one_failed", execution_timeout=_timeout("record_failure"), **ONE_XCOM)
         def record_failure(ti=None) -> dict:
             from pipeline_clients import portal
 

@@ -6,8 +6,12 @@ registry, so a typo in a catalog file is an error with the file and key, never a
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import math
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -15,6 +19,9 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from satudata import settings
 from satudata.periods import Schedule
 from satudata.sources import Source, Strict
+from transforms.writing import write_text
+
+log = logging.getLogger(__name__)
 
 ColumnType = Literal["string", "int64", "float64", "date", "bool"]
 
@@ -244,12 +251,20 @@ def _location(loc: tuple[int | str, ...], raw: object) -> str:
     return out or "<top level>"
 
 
-def load_entry(path: Path) -> DatasetEntry:
-    """Load one catalog file; errors name the file and the offending key."""
+def _read_yaml(path: Path, data: bytes | None = None) -> Any:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+        text = (path.read_bytes() if data is None else data).decode("utf-8")
+        return yaml.load(text, Loader=_YAML_LOADER)
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path}: cannot read catalog file: {exc}") from exc
+
+
+def load_entry(path: Path) -> DatasetEntry:
+    """Load one catalog file; errors name the file and the offending key."""
+    return _validated(path, _read_yaml(path))
+
+
+def _validated(path: Path, raw: Any) -> DatasetEntry:
     if not isinstance(raw, dict):
         raise CatalogError(f"{path}: a catalog file must be a mapping of keys")
     try:
@@ -271,9 +286,74 @@ def load_entry(path: Path) -> DatasetEntry:
 
 
 def load_catalog(directory: Path | None = None) -> list[DatasetEntry]:
-    """Every dataset of the catalog, in file-name order."""
+    """Every dataset of the catalog, in file-name order.
+
+    The DAG file calls this at every parse. Building YAML's Python objects is most of the cost
+    of a catalog (about 1.3 ms a file), so the parsed files are kept in a JSON cache keyed by
+    each file's SHA-256 (``settings.cache_dir()``): a parse reads and hashes every file, and
+    parses again only the files whose bytes changed. Every entry is validated each time.
+    """
     directory = directory or settings.catalog_dir()
-    return [load_entry(p) for p in sorted(directory.glob("*.yaml"))]
+    paths = sorted(directory.glob("*.yaml"))
+    cache = _CatalogCache(directory)
+    entries = [_validated(path, cache.raw(path)) for path in paths]
+    cache.save()
+    return entries
+
+
+def _json_exact(value: Any) -> bool:
+    """True when JSON gives ``value`` back exactly: mappings keyed by text, lists, text, finite numbers."""
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_json_exact(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _json_exact(item) for key, item in value.items())
+    return False
+
+
+class _CatalogCache:
+    """Parsed catalog files by the SHA-256 of their bytes, in one JSON file of an owner-only folder.
+
+    JSON, never pickle: the cache can hold nothing but data. A file whose parsed YAML does not
+    survive JSON unchanged (a date, a number used as a key) is parsed every time instead. An
+    unreadable or unwritable cache only costs the parse it would have saved.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        name = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
+        self.path = settings.cache_dir() / f"catalog-{name}.json"
+        try:
+            loaded = json.loads(self.path.read_bytes())
+            self.known: dict[str, Any] = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            self.known = {}
+        self.used: dict[str, Any] = {}
+
+    def raw(self, path: Path) -> Any:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CatalogError(f"{path}: cannot read catalog file: {exc}") from exc
+        digest = hashlib.sha256(data).hexdigest()
+        if digest in self.known:
+            self.used[digest] = self.known[digest]
+            return self.known[digest]
+        raw = _read_yaml(path, data)
+        if _json_exact(raw):
+            self.used[digest] = raw
+        return raw
+
+    def save(self) -> None:
+        if self.used.keys() == self.known.keys():
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            write_text(self.path, json.dumps(self.used), private=True)
+        except OSError as exc:
+            log.debug("catalog cache %s not written: %s", self.path, exc)
 
 
 def get_entry(dataset_id: str, directory: Path | None = None) -> DatasetEntry:

@@ -46,6 +46,11 @@ def data_dir() -> Path:
     return _path("SATUDATA_DATA_DIR", REPO_ROOT / "data")
 
 
+def cache_dir() -> Path:
+    """What may be rebuilt at any time (the parsed catalog): SATUDATA_CACHE_DIR, default <data dir>/cache."""
+    return _path("SATUDATA_CACHE_DIR", data_dir() / "cache")
+
+
 def zone_dir(zone: str, dataset_id: str) -> Path:
     """A dataset's folder in one zone of the data dir (raw, quarantine, curated, published, ...)."""
     return data_dir() / zone / dataset_id
