@@ -148,7 +148,8 @@ def _survey(source: pa.Table | Path, columns: Sequence[ColumnSpec], source_name:
 
 
 def _shown_exactly(values: pa.Array, decimals: int) -> bool:
-    finite = pc.filter(values, pc.is_finite(values))
+    # From 2**52 on a double has no fraction (and rounding it could overflow).
+    finite = pc.filter(values, pc.and_(pc.is_finite(values), pc.less(pc.abs(values), 2.0**52)))
     if len(finite) == 0:
         return True
     off = pc.abs(pc.subtract(pc.round(finite, decimals), finite))
