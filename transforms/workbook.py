@@ -39,6 +39,9 @@ MAX_SHOWN_DECIMALS = 4
 # Excel's dates start on 1900-03-01 (before it, its serials disagree with every other program).
 FIRST_EXCEL_DATE = date(1900, 3, 1)
 _BATCH_ROWS = 65_536
+# Rows turned into openpyxl cells at a time: a cell is a Python object, so a few thousand rows'
+# worth (not a whole batch) are alive at once.
+_CELL_ROWS = 2_048
 # The zip entries' time, and the document's: a rewrite of the same table gives the same bytes.
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -95,8 +98,9 @@ def write_workbook(source: pa.Table | Path, columns: Sequence[ColumnSpec], path:
                     break
             part, pending = pending.slice(0, room), pending.slice(room)
             room -= part.num_rows
-            for row in _rows(part, columns, formats, cells, ws):
-                ws.append(row)
+            for start in range(0, part.num_rows, _CELL_ROWS):
+                for row in _rows(part.slice(start, _CELL_ROWS), columns, formats, cells, ws):
+                    ws.append(row)
     for title, rows in (text_sheets or {}).items():
         ws = wb.create_sheet(title)
         widths = [max((len(str(r[i])) for r in rows if i < len(r) and r[i] is not None), default=8)
