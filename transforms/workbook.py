@@ -1,8 +1,13 @@
 """The public XLSX: the table as typed cells (numbers, dates, text), plus text sheets beside it.
 
-Written with openpyxl's write-only mode, batch by batch from Arrow, so memory stays bounded
-whatever the table's size. Number formats are neutral codes (``#,##0.0``): the spreadsheet's
-locale supplies the separators, so an Indonesian one shows ``1.234,5``. Text is always a text
+openpyxl (write-only mode) writes the workbook: styles, number formats, frozen header rows,
+column widths and the text sheets. The data rows are read batch by batch (a table, or a Parquet
+file) and their XML is built in Arrow a column at a time, as the CSV writer builds its lines,
+then joined after the header row while the zip is written; memory follows the batch, not the
+table. Past Excel's 1,048,576 rows a sheet the rows go on in ``Data (2)``, ….
+
+Number formats are neutral codes (``#,##0.0``): the spreadsheet's locale supplies the
+separators, so an Indonesian one shows ``1.234,5``. Text is always a text
 cell: a value starting with ``=`` never becomes a formula, nor ``#N/A`` an error, and one that
 a spreadsheet would run as a formula once edited (``tables._FORMULA_START``) gets the
 quote-prefix style, XLSX's own form of the CSV's leading apostrophe. The same bytes come out
@@ -17,7 +22,7 @@ import shutil
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +43,6 @@ DATE_FORMAT = "yyyy-mm-dd"
 # A decimal column shows the fewest decimals that show every value exactly, up to this many;
 # past it, one to this many (the cell keeps the full value).
 MAX_SHOWN_DECIMALS = 4
-# Excel's dates start on 1900-03-01 (before it, its serials disagree with every other program).
-FIRST_EXCEL_DATE = date(1900, 3, 1)
 _BATCH_ROWS = 65_536
 # Rows whose XML is built at a time (Arrow strings of some 50 bytes a cell).
 _XML_ROWS = 16_384
@@ -85,45 +88,45 @@ def write_workbook(source: pa.Table | Path, columns: Sequence[ColumnSpec], path:
     sheets = data_sheet_names(shape.rows, rows_per_sheet)
     batches = _batches(source, [c.name for c in columns])
     pending: pa.RecordBatch | None = None
-    rows_dir = tempfile.TemporaryDirectory(dir=path.parent, prefix=".xlsx-rows-")
-    sheet_rows: dict[str, Path] = {}
-    for number, title in enumerate(sheets, 1):
-        ws = wb.create_sheet(title)
-        for i, column in enumerate(columns):
-            ws.column_dimensions[_letter(i)].width = _width(column, shape.text_chars.get(column.name, 0))
-        ws.freeze_panes = "A2"
-        ws.append([cells.header(ws, c.name) for c in columns])
-        styles = {c.name: cells.style_id(ws, formats[c.name]) for c in columns}
-        quoted = cells.style_id(ws, None, quoted=True)
-        # The data sheets are the workbook's first: openpyxl names sheet n's part sheet<n>.xml.
-        rows_file = sheet_rows[f"xl/worksheets/sheet{number}.xml"] = Path(rows_dir.name) / f"{number}.xml"
-        with rows_file.open("wb") as out:
-            room, next_row = rows_per_sheet, 2
-            while room:
-                if pending is None or pending.num_rows == 0:
-                    pending = next(batches, None)
-                    if pending is None:
-                        break
-                part, pending = pending.slice(0, room), pending.slice(room)
-                room -= part.num_rows
-                for start in range(0, part.num_rows, _XML_ROWS):
-                    chunk = part.slice(start, _XML_ROWS)
-                    out.write(_rows_xml(chunk, columns, styles, quoted, next_row))
-                    next_row += chunk.num_rows
-    for title, rows in (text_sheets or {}).items():
-        ws = wb.create_sheet(title)
-        widths = [max((len(str(r[i])) for r in rows if i < len(r) and r[i] is not None), default=8)
-                  for i in range(max(len(r) for r in rows))]
-        for i, chars in enumerate(widths):
-            ws.column_dimensions[_letter(i)].width = min(max(chars, 8), 80) + 2
-        ws.freeze_panes = "A2"
-        ws.append([cells.header(ws, v) for v in rows[0]])
-        for line in rows[1:]:
-            ws.append([cells.plain(ws, v) for v in line])
-    with rows_dir, replacing(path) as tmp:
-        archive = _FixedTimeZip(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
-        archive.sheet_rows = sheet_rows
-        ExcelWriter(wb, archive).save()
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".xlsx-rows-") as rows_dir:
+        sheet_rows: dict[str, Path] = {}
+        for number, title in enumerate(sheets, 1):
+            ws = wb.create_sheet(title)
+            for i, column in enumerate(columns):
+                ws.column_dimensions[_letter(i)].width = _width(column, shape.text_chars.get(column.name, 0))
+            ws.freeze_panes = "A2"
+            ws.append([cells.header(ws, c.name) for c in columns])
+            styles = {c.name: cells.style_id(ws, formats[c.name]) for c in columns}
+            quoted = cells.style_id(ws, None, quoted=True)
+            # The data sheets are the workbook's first: openpyxl names sheet n's part sheet<n>.xml.
+            rows_file = sheet_rows[f"xl/worksheets/sheet{number}.xml"] = Path(rows_dir) / f"{number}.xml"
+            with rows_file.open("wb") as out:
+                room, next_row = rows_per_sheet, 2
+                while room:
+                    if pending is None or pending.num_rows == 0:
+                        pending = next(batches, None)
+                        if pending is None:
+                            break
+                    part, pending = pending.slice(0, room), pending.slice(room)
+                    room -= part.num_rows
+                    for start in range(0, part.num_rows, _XML_ROWS):
+                        chunk = part.slice(start, _XML_ROWS)
+                        out.write(_rows_xml(chunk, columns, styles, quoted, next_row))
+                        next_row += chunk.num_rows
+        for title, rows in (text_sheets or {}).items():
+            ws = wb.create_sheet(title)
+            widths = [max((len(str(r[i])) for r in rows if i < len(r) and r[i] is not None), default=8)
+                      for i in range(max(len(r) for r in rows))]
+            for i, chars in enumerate(widths):
+                ws.column_dimensions[_letter(i)].width = min(max(chars, 8), 80) + 2
+            ws.freeze_panes = "A2"
+            ws.append([cells.header(ws, v) for v in rows[0]])
+            for line in rows[1:]:
+                ws.append([cells.plain(ws, v) for v in line])
+        with replacing(path) as tmp:
+            archive = _FixedTimeZip(tmp, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+            archive.sheet_rows = sheet_rows
+            ExcelWriter(wb, archive).save()
     return path
 
 
@@ -261,8 +264,8 @@ def _cells_xml(values: pa.Array, kind: str, ref: pa.Array, style: int | None, qu
         return pc.if_else(infinite, _text_cell(ref, text), _number_cell(ref, text, style))
     if kind == "date":
         serial = pc.add(pc.cast(values, pa.int32()), _EXCEL_EPOCH_DAYS)
-        # Excel's serial: days since 1899-12-30, true from 1900-03-01 (serial 61) on; an earlier
-        # date is written as its ISO text.
+        # Excel's serial: days since 1899-12-30, true from 1900-03-01 (serial 61) on; before it
+        # Excel's serials disagree with every other program, so an earlier date is its ISO text.
         early = pc.less(serial, _EXCEL_SERIAL_OF_FIRST_DATE)
         return pc.if_else(early, _text_cell(ref, pc.cast(values, pa.string())),
                           _number_cell(ref, pc.cast(serial, pa.string()), style))
