@@ -21,7 +21,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ EXCEL_MAX_ROWS = 1_048_576
 EXCEL_MAX_CELL_CHARS = 32_767
 DATA_SHEET = "Data"
 INTEGER_FORMAT = "#,##0"
+PLAIN_INTEGER_FORMAT = "0"
 DATE_FORMAT = "yyyy-mm-dd"
 # A decimal column shows the fewest decimals that show every value exactly, up to this many;
 # past it, one to this many (the cell keeps the full value).
@@ -69,11 +70,13 @@ def data_sheet_names(rows: int, rows_per_sheet: int = EXCEL_MAX_ROWS - 1) -> lis
 
 def write_workbook(source: pa.Table | Path, columns: Sequence[ColumnSpec], path: Path,
                    text_sheets: Mapping[str, Sequence[Sequence[Any]]] | None = None,
-                   rows_per_sheet: int = EXCEL_MAX_ROWS - 1, source_name: str = "the table") -> Path:
+                   rows_per_sheet: int = EXCEL_MAX_ROWS - 1, source_name: str = "the table",
+                   ungrouped: Collection[str] = ()) -> Path:
     """Write ``source`` (a table, or a Parquet file read by batches) as the XLSX at ``path``.
 
     The data sheet(s) come first, header frozen; then ``text_sheets``, each a list of rows whose
-    first row is its header. Raises CellTooLong (naming the column and row) for text a
+    first row is its header. Integer columns named in ``ungrouped`` (a year, a month number) show
+    no thousands separator: 2026, not 2.026. Raises CellTooLong (naming the column and row) for text a
     spreadsheet cannot hold.
     """
     from openpyxl import Workbook
@@ -84,7 +87,8 @@ def write_workbook(source: pa.Table | Path, columns: Sequence[ColumnSpec], path:
     wb.properties.creator = "satudata"
     wb.properties.created = wb.properties.modified = datetime(*_FIXED_TIME)
     cells = _CellMaker(wb)
-    formats = {c.name: _number_format(c.type, shape.decimals.get(c.name)) for c in columns}
+    formats = {c.name: PLAIN_INTEGER_FORMAT if c.type == "int64" and c.name in ungrouped
+               else _number_format(c.type, shape.decimals.get(c.name)) for c in columns}
     sheets = data_sheet_names(shape.rows, rows_per_sheet)
     batches = _batches(source, [c.name for c in columns])
     pending: pa.RecordBatch | None = None

@@ -96,7 +96,9 @@ def write_xlsx(entry: DatasetEntry, history: pd.DataFrame | pa.Table, csv_sha256
     table = history if isinstance(history, pa.Table) else to_arrow(history, columns)
     sheets = workbook_sheets(entry, table.num_rows, periods, csv_sha256, data_sheet_names(table.num_rows))
     try:
-        return write_workbook(table, columns, path, sheets, source_name=f"{entry.id} (full history)")
+        # A period column (tahun, bulan, semester, …) reads 2026, not 2.026.
+        return write_workbook(table, columns, path, sheets, source_name=f"{entry.id} (full history)",
+                              ungrouped=set(entry.period_columns.values()))
     except CellTooLong as exc:
         path.unlink(missing_ok=True)
         log.warning("%s: no XLSX published: %s", entry.id, exc)

@@ -110,6 +110,7 @@ def test_xlsx_resource_holds_the_history_its_dictionary_and_metadata(tmp_path):
     data = [[c.value for c in r] for r in wb["Data"].iter_rows()]
     assert data[0] == entry.table.column_names and len(data) == len(frame) + 1
     assert wb["Data"]["E2"].number_format == "#,##0" and wb["Data"]["F2"].number_format == "#,##0.0"
+    assert (wb["Data"]["A2"].value, wb["Data"]["A2"].number_format) == (2025, "0")  # tahun: 2025, not 2.025
     dictionary = [[c.value for c in r] for r in wb["Kamus Data"].iter_rows()]
     assert dictionary[0] == ["Nama kolom", "Tipe", "Satuan", "Deskripsi", "Kunci utama"]
     assert [r[0] for r in dictionary[1:]] == entry.table.column_names

@@ -108,6 +108,13 @@ def test_text_longer_than_a_cell_is_refused_with_its_place_not_its_value(tmp_pat
     assert "data.parquet, row 2, column 't'" in str(caught.value) and "rahasia" not in str(caught.value)
 
 
+def test_period_columns_show_no_thousands_separator(tmp_path):
+    table = pa.table({"tahun": pa.array([2026], pa.int64()), "jumlah": pa.array([2026], pa.int64())})
+    cols = [Col("tahun", "int64"), Col("jumlah", "int64")]
+    row = _read(write_workbook(table, cols, tmp_path / "x.xlsx", ungrouped={"tahun"}))[1]
+    assert [(c.value, c.number_format) for c in row] == [(2026, "0"), (2026, "#,##0")]
+
+
 def test_decimal_formats():
     assert [decimal_format(d) for d in (0, 1, 3, None)] == ["#,##0", "#,##0.0", "#,##0.000", "#,##0.0###"]
 
