@@ -51,6 +51,7 @@ class Written(TypedDict):
     report_json: NotRequired[str]
     report_html: NotRequired[str]
     chart: NotRequired[str]
+    xlsx: NotRequired[str]
     # The CSV's hash as this run wrote it, and of the CSV it replaced ("" for the first): the
     # DataStore takes only this period's rows when it holds the replaced CSV and no other
     # period's run rebuilt the files since (``rebuilt_since``, set by ``as_published``).
@@ -226,7 +227,7 @@ def validate(run: RunContext, staged_path: str) -> GateOutput:
 def write_outputs(run: RunContext, gate: GateOutput) -> Written:
     """Store the validated period and rebuild every published file from all periods.
 
-    Full-history Parquet and CSV, the data dictionary (datapackage.json), the chart, and the
+    Full-history Parquet, CSV and XLSX, the data dictionary (datapackage.json), the chart, and the
     run's validation report as HTML and JSON; all from the same validated run. Runs of other
     periods of the dataset wait (``RunContext.publishing_lock``), so the files are rebuilt from
     a settled set of periods and the last run's files hold every period.
@@ -276,7 +277,7 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
         "csv_hash": _csv_hash(Path(extra["datapackage"])),
         "base_csv_hash": base,
     }
-    for kind in ("report_json", "report_html", "chart"):
+    for kind in ("report_json", "report_html", "chart", "xlsx"):
         if kind in extra:
             written[kind] = extra[kind]
     return written

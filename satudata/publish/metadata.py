@@ -114,3 +114,46 @@ def datapackage(entry: DatasetEntry, csv_path: Path, csv_sha256: str, rows: int,
             }
         ],
     }
+
+
+# The column types as the XLSX's Kamus Data sheet names them.
+TYPE_LABELS = {"string": "teks", "int64": "bilangan bulat", "float64": "bilangan desimal", "date": "tanggal",
+               "bool": "logika (benar/salah)"}
+
+
+def workbook_sheets(entry: DatasetEntry, rows: int, periods: list[str], csv_sha256: str,
+                    data_sheets: list[str]) -> dict[str, list[list[Any]]]:
+    """The XLSX's Kamus Data (one row per column) and Metadata sheets, each with its header row.
+
+    The version is the CSV's hash, as the Data Package and the portal's CSV resource record it:
+    ``satudata_versi`` names all resources, this file among them, so no file can hold it.
+    """
+    keys = set(entry.table.primary_key)
+    dictionary: list[list[Any]] = [["Nama kolom", "Tipe", "Satuan", "Deskripsi", "Kunci utama"]]
+    dictionary += [[c["name"], TYPE_LABELS[c["type"]], c["unit"] or "", c["description"],
+                    "ya" if c["name"] in keys else ""] for c in data_dictionary(entry)]
+    meta = entry.ckan
+    start, end = period_bounds(periods[0])[0], period_bounds(periods[-1])[1]
+    about: list[list[Any]] = [
+        ["Elemen", "Isi"],
+        ["Judul", meta.title],
+        ["Deskripsi", " ".join(meta.notes.split())],
+        ["Produsen data", meta.extras.get("produsen_data", meta.organization.title)],
+        ["Organisasi", meta.organization.title],
+        ["Walidata", meta.extras.get("walidata", "")],
+        ["Pengelola data", meta.maintainer],
+        ["Lisensi", license_id(entry)],
+        ["Periode data", f"{periods[0]} s.d. {periods[-1]}"],
+        ["Rentang tanggal", f"{start.isoformat()} s.d. {end.isoformat()}"],
+        ["Jumlah periode", len(periods)],
+        ["Frekuensi penerbitan", meta.extras.get("frekuensi_penerbitan", FREKUENSI_PENERBITAN[entry.schedule])],
+        ["Cakupan wilayah", meta.extras.get("cakupan", "")],
+        ["Jumlah baris", rows],
+        ["Lembar data", ", ".join(data_sheets)],
+        ["Versi data", f"sha256:{csv_sha256}"],
+        ["Versi pipeline", __version__],
+        ["Status mutu", "Lolos pemeriksaan mutu data (validasi dan data pribadi); laporan lengkap: "
+                        "laporan-validasi.html di portal"],
+        ["Kamus data lengkap", "datapackage.json di portal; lembar Kamus Data berkas ini"],
+    ]
+    return {"Kamus Data": dictionary, "Metadata": [r for r in about if r[1] != ""]}

@@ -1,13 +1,14 @@
 """The dataset's resources: the files written for each published version, and how each is described.
 
-Data (full-history CSV and Parquet), the data dictionary (``datapackage.json``), the run's
-validation report (HTML and JSON) and the chart. A resource's name on the portal is its file's
-name, so every name is written once, here.
+Data (full-history CSV, Parquet and a typed XLSX for spreadsheets), the data dictionary
+(``datapackage.json``), the run's validation report (HTML and JSON) and the chart. A resource's
+name on the portal is its file's name, so every name is written once, here.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from collections.abc import Mapping
@@ -25,12 +26,14 @@ from transforms.writing import replacing, write_text
 if TYPE_CHECKING:
     from satudata.publish.ckan import PublishFile
 
+log = logging.getLogger(__name__)
+
 REPORT_NAMES = {"report_json": "laporan-validasi.json", "report_html": "laporan-validasi.html"}
 
 
 def data_file_names(entry: DatasetEntry) -> dict[str, str]:
-    """The data files' names by kind: ``<dataset name>.csv`` and ``.parquet``."""
-    return {"csv": f"{entry.ckan.name}.csv", "parquet": f"{entry.ckan.name}.parquet"}
+    """The data files' names by kind: ``<dataset name>.csv``, ``.parquet`` and ``.xlsx``."""
+    return {kind: f"{entry.ckan.name}.{kind}" for kind in ("csv", "parquet", "xlsx")}
 
 
 def chart_file_name(entry: DatasetEntry) -> str | None:
@@ -50,6 +53,10 @@ def write_artifacts(entry: DatasetEntry, history: pd.DataFrame | pa.Table, csv: 
     dp = out_dir / "datapackage.json"
     write_text(dp, json.dumps(package, indent=2, ensure_ascii=False) + "\n")
     out["datapackage"] = str(dp)
+    xlsx = write_xlsx(entry, history, package["resources"][0]["hash"].removeprefix("sha256:"), periods,
+                      out_dir / data_file_names(entry)["xlsx"])
+    if xlsx is not None:
+        out["xlsx"] = str(xlsx)
     # The quality gate's own report of this run (satudata.gate.report), published as it is.
     if report_json is not None and report_html is not None:
         for kind, source in (("report_json", report_json), ("report_html", report_html)):
@@ -73,6 +80,31 @@ def write_artifacts(entry: DatasetEntry, history: pd.DataFrame | pa.Table, csv: 
     return out
 
 
+def write_xlsx(entry: DatasetEntry, history: pd.DataFrame | pa.Table, csv_sha256: str, periods: list[str],
+               path: Path) -> Path | None:
+    """The full history as a typed XLSX with its Kamus Data and Metadata sheets; None if it cannot be one.
+
+    Past Excel's 1,048,575 data rows a sheet, the rows go on in ``Data (2)``, ``Data (3)``, ….
+    Text longer than a cell holds (32,767 characters) leaves the dataset without an XLSX (logged):
+    cut, it would no longer be the published data.
+    """
+    from satudata.publish.metadata import workbook_sheets
+    from transforms.tables import to_arrow
+    from transforms.workbook import CellTooLong, data_sheet_names, write_workbook
+
+    columns = entry.table.columns
+    table = history if isinstance(history, pa.Table) else to_arrow(history, columns)
+    sheets = workbook_sheets(entry, table.num_rows, periods, csv_sha256, data_sheet_names(table.num_rows))
+    try:
+        # A period column (tahun, bulan, semester, …) reads 2026, not 2.026.
+        return write_workbook(table, columns, path, sheets, source_name=f"{entry.id} (full history)",
+                              ungrouped=set(entry.period_columns.values()))
+    except CellTooLong as exc:
+        path.unlink(missing_ok=True)
+        log.warning("%s: no XLSX published: %s", entry.id, exc)
+        return None
+
+
 def publish_files(outputs: Mapping[str, object], entry: DatasetEntry) -> list[PublishFile]:
     """The resources of a dataset from what was written, in the order they are published.
 
@@ -90,6 +122,12 @@ def publish_files(outputs: Mapping[str, object], entry: DatasetEntry) -> list[Pu
              "di DataStore.", "text/csv"),
         item("parquet", "Parquet", "Seluruh periode dalam Apache Parquet, dengan tipe kolom dan deskripsi kolom.",
              "application/vnd.apache.parquet"),
+    ]
+    if outputs.get("xlsx"):
+        files.append(item("xlsx", "XLSX", "Seluruh periode dalam XLSX untuk spreadsheet: angka sebagai angka, tanggal "
+                          "sebagai tanggal, dengan lembar Kamus Data dan Metadata.",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    files += [
         item("datapackage", "JSON", "Kamus data (nama, tipe, deskripsi dan satuan setiap kolom) sebagai "
              "Frictionless Data Package.", "application/json"),
     ]

@@ -107,8 +107,8 @@ def test_first_run_publishes_what_the_pipeline_wrote(zone):
     assert extras["periode_data"] == "2026-10 s.d. 2026-10"
     assert extras["kode_referensi_wilayah"] == "Kemendagri"
     resources = by_name(pkg)
-    assert set(resources) == {f"{name}.csv", f"{name}.parquet", "datapackage.json", "laporan-validasi.html",
-                              "laporan-validasi.json", "grafik-jumlah_izin_terbit.png"}
+    assert set(resources) == {f"{name}.csv", f"{name}.parquet", f"{name}.xlsx", "datapackage.json",
+                              "laporan-validasi.html", "laporan-validasi.json", "grafik-jumlah_izin_terbit.png"}
 
     page = requests.get(f"{zone['portal']['url']}/dataset/{name}", timeout=30)
     assert page.status_code == 200 and pkg["title"] in page.text
@@ -119,6 +119,12 @@ def test_first_run_publishes_what_the_pipeline_wrote(zone):
     assert csv["airflow_run_id"] == run.run_id and csv["data_interval"] == "2026-10-01/2026-11-01"
 
     table = pq.read_table(io.BytesIO(download(zone, resources[f"{name}.parquet"])))
+    import openpyxl
+
+    xlsx = openpyxl.load_workbook(io.BytesIO(download(zone, resources[f"{name}.xlsx"])), read_only=True)
+    assert xlsx.sheetnames == ["Data", "Kamus Data", "Metadata"]
+    sheet_rows = list(xlsx["Data"].iter_rows(values_only=True))
+    assert list(sheet_rows[0]) == table.column_names and len(sheet_rows) == table.num_rows + 1
     declared = {c.name: c.type for c in get_entry(DATASET).table.columns}
     arrow = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64()}
     assert {f.name: f.type for f in table.schema} == {k: arrow[v] for k, v in declared.items()}

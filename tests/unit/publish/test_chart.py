@@ -52,6 +52,8 @@ def small_frame(dataset_id: str) -> pd.DataFrame:
                     row[c.name] = region if c.name == "nama_kabupaten_kota" else f"{c.name}-{j}"
                 elif c.type in ("int64", "float64"):
                     row[c.name] = 100 * (i + 1) + 10 * j + (0.5 if c.type == "float64" else 0)
+                elif c.type == "bool":
+                    row[c.name] = j % 2 == 0
             rows.append(row)
     return pd.DataFrame(rows)
 

@@ -91,3 +91,39 @@ def test_report_html_escapes_values_and_is_stable():
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "Judul &amp; &lt;uji&gt;" in html
     assert render_html(report) == html
+
+
+def test_xlsx_resource_holds_the_history_its_dictionary_and_metadata(tmp_path):
+    import openpyxl
+
+    from satudata.publish.resources import publish_files, write_artifacts
+    from tests.unit.publish.test_chart import small_frame
+
+    entry = get_entry("skm_ikm_semester")
+    frame = small_frame("skm_ikm_semester")
+    csv = tmp_path / "data.csv"
+    frame.to_csv(csv, index=False)
+    written = write_artifacts(entry, frame, csv, ["2025-S1", "2026-S1"], tmp_path)
+    assert written["xlsx"] == str(tmp_path / f"{entry.ckan.name}.xlsx")
+    wb = openpyxl.load_workbook(written["xlsx"])
+    assert wb.sheetnames == ["Data", "Kamus Data", "Metadata"]
+    data = [[c.value for c in r] for r in wb["Data"].iter_rows()]
+    assert data[0] == entry.table.column_names and len(data) == len(frame) + 1
+    assert wb["Data"]["E2"].number_format == "#,##0" and wb["Data"]["F2"].number_format == "#,##0.0"
+    assert (wb["Data"]["A2"].value, wb["Data"]["A2"].number_format) == (2025, "0")  # tahun: 2025, not 2.025
+    dictionary = [[c.value for c in r] for r in wb["Kamus Data"].iter_rows()]
+    assert dictionary[0] == ["Nama kolom", "Tipe", "Satuan", "Deskripsi", "Kunci utama"]
+    assert [r[0] for r in dictionary[1:]] == entry.table.column_names
+    assert dictionary[5] == ["jumlah_responden", "bilangan bulat", "orang", "Jumlah responden SKM", None]
+    assert dictionary[1][4] == "ya" and dictionary[-1][1] == "logika (benar/salah)"
+    meta = {r[0].value: r[1].value for r in wb["Metadata"].iter_rows(min_row=2)}
+    package = json.loads((tmp_path / "datapackage.json").read_text())
+    assert meta["Judul"] == entry.ckan.title and meta["Lisensi"] == "cc-by"
+    assert meta["Produsen data"] == entry.ckan.extras["produsen_data"]
+    assert meta["Periode data"] == "2025-S1 s.d. 2026-S1" and meta["Rentang tanggal"] == "2025-01-01 s.d. 2026-06-30"
+    assert meta["Versi data"] == package["resources"][0]["hash"] and meta["Jumlah baris"] == len(frame)
+    assert meta["Status mutu"].startswith("Lolos")
+    outputs = {"csv": str(csv), "parquet": str(csv), "first_period": "2025-S1", "last_period": "2026-S1", **written}
+    files = [f for f in publish_files(outputs, entry) if f.format == "XLSX"]
+    assert [(f.name, f.describes_run) for f in files] == [(f"{entry.ckan.name}.xlsx", False)]
+    assert files[0].mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
