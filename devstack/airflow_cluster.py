@@ -215,6 +215,7 @@ def run_cluster(args: argparse.Namespace) -> dict:
             http("PATCH", f"{base}/api/v2/dags/{dag_id}", token, {"is_paused": False})
         logical_date = logical.isoformat()
         runs = {}
+        triggered = time.monotonic()
         for dag_id in dag_ids:
             run = http("POST", f"{base}/api/v2/dags/{dag_id}/dagRuns", token,
                        {"logical_date": logical_date, "conf": {}})
@@ -226,6 +227,7 @@ def run_cluster(args: argparse.Namespace) -> dict:
             return states if all(s in ("success", "failed") for s in states.values()) else None
 
         states = wait_for("the DAG runs", finished, args.timeout, procs, interval=3)
+        seconds = time.monotonic() - triggered
         tasks = {}
         for dag_id, run_id in runs.items():
             tis = http("GET", f"{base}/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances", token)
@@ -235,7 +237,7 @@ def run_cluster(args: argparse.Namespace) -> dict:
             say(f"{dag_id}: {state}; tasks ran on " + ", ".join(
                 sorted({t["hostname"] or "-" for t in tasks[dag_id].values()})))
         return {"executor": args.executor, "workers": workers, "runs": runs, "states": states, "tasks": tasks,
-                "logs": str(run_dir)}
+                "logs": str(run_dir), "seconds": seconds}
 
 
 def main(argv: list[str] | None = None) -> int:
