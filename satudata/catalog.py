@@ -146,6 +146,18 @@ class RegionColumns(Strict):
     name_column: str = Field("nama_kabupaten_kota", description="Schema column for the official name.")
 
 
+class Delivery(Strict):
+    """When the agency must have delivered a period: its deadline, counted from the period's last day.
+
+    Without this section the schedule's default applies (``satudata.delivery.DEFAULT_DAYS_AFTER_PERIOD``:
+    monthly 10 days). The delivery monitor marks a dataset *terlambat* once a deadline has passed
+    without the period published.
+    """
+
+    days_after_period: int = Field(
+        strict=True, ge=0, le=366, description="Days after the period's last day by which the period must be published.")
+
+
 class DatasetEntry(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     schedule: Schedule
@@ -161,6 +173,7 @@ class DatasetEntry(Strict):
     personal_data_forbid: list[PersonalDataForbidden] = []
     suppression: SmallCellSuppression | None = None
     region: RegionColumns | None = None
+    delivery: Delivery | None = None
 
     @model_validator(mode="before")
     @classmethod
