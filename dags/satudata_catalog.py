@@ -1,4 +1,5 @@
-"""One DAG per catalog dataset: extract -> transform -> validate -> write -> publish.
+"""One DAG per catalog dataset: extract -> transform -> validate -> write -> publish; and the
+delivery monitor (``satudata_monitor``), which checks every dataset against its deadline.
 
 Thin on purpose: each task builds the run's context and the clients it needs (``plugins/``:
 Airflow connections -> clients) and makes one call into ``satudata.steps``; pandas, Great
@@ -11,7 +12,16 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_parsing_context, task
+from airflow.sdk import (
+    Asset,
+    AssetAny,
+    AssetOrTimeSchedule,
+    CronDataIntervalTimetable,
+    CronTriggerTimetable,
+    dag,
+    get_parsing_context,
+    task,
+)
 from failure_alerts import notify_failure
 
 from satudata import settings
@@ -205,6 +215,93 @@ def build_dag(entry: DatasetEntry):
     return pipeline()
 
 
+MONITOR_DAG_ID = "satudata_monitor"
+# Every morning at 07:00 WITA, before office hours; and after every publication of any dataset.
+MONITOR_CRON = "0 7 * * *"
+
+MONITOR_DOC = """# Delivery monitor
+
+Checks every catalog dataset's latest published period (the portal's `periode_data`) against its
+delivery deadline (catalog `delivery.days_after_period`, else the schedule's default) and:
+
+- sets the dataset's extras `satudata_status_terbit` (*terlambat* / *tepat waktu*),
+  `satudata_periode_diharapkan` and `satudata_periode_berikutnya` when they change;
+- posts one alert to the `satudata_alerts` webhook listing the datasets that became late (each
+  missed deadline once, not every day);
+- writes `<data>/status/status.html` and `status.json` and publishes them as the resources of the
+  portal dataset `status-satu-data`.
+
+Runs daily at 07:00 WITA and after each publication (the datasets' assets).
+"""
+
+
+def build_monitor_dag(entries: list[DatasetEntry]):
+    """The delivery monitor over ``entries``: check, alert and record, then the status page."""
+
+    @dag(
+        dag_id=MONITOR_DAG_ID,
+        schedule=AssetOrTimeSchedule(
+            timetable=CronTriggerTimetable(MONITOR_CRON, timezone=settings.TIMEZONE),
+            assets=AssetAny(*(dataset_asset(e) for e in entries)),
+        ),
+        start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo(settings.TIMEZONE)),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["satudata", "monitor"],
+        doc_md=MONITOR_DOC,
+    )
+    def monitor():
+        @task(execution_timeout=_timeout("check_deliveries"))
+        def check_deliveries(dag_run=None) -> dict:
+            from pipeline_clients import portal
+
+            from satudata import monitor
+            from satudata.delivery import local_day
+
+            # The run's own time, not the clock: a re-run of a day's check judges that day.
+            today = local_day(dag_run.run_after)
+            target = portal()
+            check = monitor.check_deliveries(target.client, entries, target.url, today)
+            if check.newly_late:
+                # Before recording: an alert that could not be sent fails the task, and the retry sends it.
+                _send_overdue_alert(monitor.alert_payload(check))
+            patched = monitor.record_statuses(target.client, entries, check)
+            return {"checked_on": today.isoformat(), "rows": check.rows,
+                    "newly_late": [r["dataset"] for r in check.newly_late], "patched": patched}
+
+        @task(execution_timeout=_timeout("publish_status_page"))
+        def publish_status_page(check: dict) -> dict:
+            from datetime import date
+
+            from pipeline_clients import portal
+
+            from satudata.publish.status_page import publish_status_page, status_document, write_status_page
+
+            document = status_document(check["rows"], date.fromisoformat(check["checked_on"]))
+            page, data = write_status_page(document)
+            actions = publish_status_page(portal().client, page, data)
+            return {"html": str(page), "json": str(data), "resources": actions}
+
+        publish_status_page(check_deliveries())
+
+    return monitor()
+
+
+def _send_overdue_alert(payload: dict) -> None:
+    """POST the overdue alert to the failure alerts' webhook (connection ``satudata_alerts``); log it always."""
+    import logging
+
+    from failure_alerts import _webhook_url
+
+    from satudata.transport import retrying_session
+
+    logging.getLogger(__name__).warning("%s", payload["summary"])
+    url = _webhook_url(settings.alerts_conn_id())
+    if url:
+        retrying_session(timeout=10, retries=3, backoff=0.5).post(url, json=payload).raise_for_status()
+
+
 def _entries() -> list[DatasetEntry]:
     # A worker running one task needs only that task's DAG: build just it.
     wanted = get_parsing_context().dag_id
@@ -213,5 +310,10 @@ def _entries() -> list[DatasetEntry]:
     return load_catalog()
 
 
-for _entry in _entries():
-    globals()[_entry.id] = build_dag(_entry)
+_WANTED = get_parsing_context().dag_id
+_ENTRIES = _entries()
+if _WANTED != MONITOR_DAG_ID:
+    for _entry in _ENTRIES:
+        globals()[_entry.id] = build_dag(_entry)
+if not _WANTED or _WANTED == MONITOR_DAG_ID:
+    globals()[MONITOR_DAG_ID] = build_monitor_dag(_ENTRIES)

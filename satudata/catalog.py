@@ -155,7 +155,8 @@ class Delivery(Strict):
     """
 
     days_after_period: int = Field(
-        strict=True, ge=0, le=366, description="Days after the period's last day by which the period must be published.")
+        strict=True, ge=0, le=366,
+        description="Days after the period's last day by which the period must be published.")
 
 
 class DatasetEntry(Strict):

@@ -18,9 +18,9 @@ from satudata import settings
 from satudata.catalog import DatasetEntry
 from satudata.periods import Period, PeriodKeyError
 
-LATE = "terlambat"
-ON_TIME = "tepat waktu"
 DeliveryStatus = Literal["terlambat", "tepat waktu"]
+LATE: DeliveryStatus = "terlambat"
+ON_TIME: DeliveryStatus = "tepat waktu"
 
 # Days after a period's last day by which an agency delivers it, when the catalog does not say:
 # time to close the books of the period, scaled with its length.

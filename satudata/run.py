@@ -93,21 +93,37 @@ class RunContext:
         the curated periods and files the previous one left, and each ``publish`` read files no
         ``write`` is changing. The kernel releases it if the process dies.
         """
-        import fcntl
+        with dataset_lock(self.entry, self.zone("published"), self.label):
+            yield
 
-        path = self.zone("published") / ".lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                log.info("%s: waiting for another run of %s to finish writing or publishing",
-                         self.label, self.entry.id)
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+
+@contextmanager
+def dataset_lock(entry: DatasetEntry, published: Path | None = None, label: str | None = None,
+                 wait: bool = True) -> Iterator[bool]:
+    """The exclusive lock of ``RunContext.publishing_lock`` on ``entry``'s published zone (``.lock``).
+
+    Also taken by whatever else rewrites the portal dataset's metadata (the delivery monitor), so
+    its read-and-patch of the extras never interleaves with a publication's. Yields whether it is
+    held: with ``wait=False`` a lock another process holds is not waited for (False).
+    """
+    import fcntl
+
+    path = (published or settings.zone_dir("published", entry.id)) / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                yield False
+                return
+            log.info("%s: waiting for another run of %s to finish writing or publishing",
+                     label or entry.id, entry.id)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def run_record_path(entry: DatasetEntry, period: Period) -> Path:

@@ -133,6 +133,12 @@ def default_license_id() -> str:
     return _text("SATUDATA_CKAN_LICENSE_ID", "cc-by")
 
 
+def walidata_organization() -> tuple[str, str]:
+    """The walidata's CKAN organization (name, title): it holds the status page's dataset."""
+    return (_text("SATUDATA_WALIDATA_ORG", "diskominfo-kaltim"),
+            _text("SATUDATA_WALIDATA_ORG_TITLE", "Dinas Komunikasi dan Informatika Provinsi Kalimantan Timur"))
+
+
 def retry_delay_seconds() -> float:
     """First retry delay of every task; later retries back off exponentially."""
     return _number("SATUDATA_RETRY_DELAY_SECONDS", 120)
@@ -142,12 +148,13 @@ def retry_delay_seconds() -> float:
 # uploads the full history and loads the DataStore (through the API ~3,000 rows/s), so it gets
 # the most; a task stopped this way fails and is retried like any other failure.
 TASK_TIMEOUT_MINUTES = {"extract": 60, "transform": 60, "validate": 60, "write": 30, "publish": 120,
-                        "record_failure": 10}
+                        "record_failure": 10, "check_deliveries": 15, "publish_status_page": 10}
 
 
 def task_timeout_minutes(task: str) -> float:
     """SATUDATA_<TASK>_TASK_TIMEOUT_MINUTES (e.g. SATUDATA_PUBLISH_TASK_TIMEOUT_MINUTES), default
-    ``TASK_TIMEOUT_MINUTES``: extract, transform, validate 60; write 30; publish 120; record_failure 10."""
+    ``TASK_TIMEOUT_MINUTES``: extract, transform, validate 60; write 30; publish 120; record_failure 10;
+    the delivery monitor's check_deliveries 15, publish_status_page 10."""
     return _number(f"SATUDATA_{task.upper()}_TASK_TIMEOUT_MINUTES", TASK_TIMEOUT_MINUTES[task])
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from ckanapi import ValidationError
 
 from satudata.catalog import DatasetEntry
+from satudata.delivery import DELIVERY_KEYS
 from satudata.publish import CkanClient
 from satudata.publish.ckan import (
     PublishFile,
@@ -83,12 +84,16 @@ def commit_dataset(client: CkanClient, entry: DatasetEntry, package: dict[str, A
 
     A re-run that changed nothing leaves the dataset untouched (its metadata_modified too).
     """
-    current_outcome = {k: v for k, v in extras_of(package).items() if k in OUTCOME_KEYS}
-    as_is = {**dataset_fields(entry, package["owner_org"], {**extras, **current_outcome}), "private": False}
+    current = extras_of(package)
+    current_outcome = {k: v for k, v in current.items() if k in OUTCOME_KEYS}
+    # The delivery monitor's extras stay as it set them: a publication triggers its next check.
+    monitored = {k: v for k, v in current.items() if k in DELIVERY_KEYS}
+    as_is = {**dataset_fields(entry, package["owner_org"], {**extras, **monitored, **current_outcome}),
+             "private": False}
     if (not resources_changed and not metadata_differs(package, as_is)
             and current_outcome.get("satudata_last_run_status") == "published"):
         return package, False
-    wanted = {**dataset_fields(entry, package["owner_org"], {**extras, **outcome}), "private": False}
+    wanted = {**dataset_fields(entry, package["owner_org"], {**extras, **monitored, **outcome}), "private": False}
     try:
         patched = client.call_action("package_patch", {"id": package["id"], **wanted})
     except ValidationError as exc:

@@ -1,4 +1,5 @@
-"""The DAG factory: imports cleanly, one DAG per catalog entry, retries and tags, light parsing."""
+"""The DAG factory: imports cleanly, one DAG per catalog entry and the delivery monitor, retries and tags,
+light parsing."""
 
 import os
 import subprocess
@@ -10,6 +11,7 @@ import pytest
 from satudata.catalog import load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
+MONITOR = "satudata_monitor"
 
 
 @pytest.fixture(scope="module")
@@ -19,20 +21,45 @@ def dagbag():
     return DagBag(dag_folder=str(REPO / "dags"))
 
 
+@pytest.fixture(scope="module")
+def pipelines(dagbag) -> list:
+    """The catalog's pipeline DAGs (every DAG but the delivery monitor)."""
+    return [d for d_id, d in dagbag.dags.items() if d_id != MONITOR]
+
+
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
 
 
-def test_one_dag_per_catalog_entry(dagbag):
-    assert set(dagbag.dag_ids) == {e.id for e in load_catalog()}
+def test_one_dag_per_catalog_entry_and_the_monitor(dagbag):
+    assert set(dagbag.dag_ids) == {e.id for e in load_catalog()} | {MONITOR}
 
 
-def test_every_task_retries_and_dags_are_tagged(dagbag):
+def test_the_monitor_runs_daily_in_wita_and_after_every_publication(dagbag):
     from datetime import timedelta
 
     from failure_alerts import notify_failure
 
-    for dag in dagbag.dags.values():
+    from satudata import settings
+
+    dag = dagbag.dags[MONITOR]
+    assert "satudata" in dag.tags and dag.max_active_runs == 1
+    assert dag.get_task("check_deliveries").downstream_task_ids == {"publish_status_page"}
+    schedule = dag.timetable
+    assert schedule.timetable.expression == "0 7 * * *" and schedule.timetable.timezone == settings.TIMEZONE
+    published = {a.name for d_id, d in dagbag.dags.items() if d_id != MONITOR for a in d.get_task("publish").outlets}
+    assert {a.name for a in schedule.asset_condition.objects} == published
+    for t in dag.tasks:
+        assert t.retries == 3 and t.on_failure_callback == [notify_failure], t.task_id
+        assert t.execution_timeout == timedelta(minutes=settings.TASK_TIMEOUT_MINUTES[t.task_id])
+
+
+def test_every_task_retries_and_dags_are_tagged(pipelines):
+    from datetime import timedelta
+
+    from failure_alerts import notify_failure
+
+    for dag in pipelines:
         assert "satudata" in dag.tags
         assert dag.doc_md and "Quality gate" in dag.doc_md
         assert sorted(t.task_id for t in dag.tasks) == [
@@ -61,16 +88,16 @@ def test_every_task_has_an_execution_timeout_from_its_setting(dagbag, monkeypatc
     assert dag.get_task("write").execution_timeout == timedelta(minutes=settings.TASK_TIMEOUT_MINUTES["write"])
 
 
-def test_write_and_publish_run_one_period_at_a_time(dagbag):
+def test_write_and_publish_run_one_period_at_a_time(pipelines):
     # A backfill runs several periods at once; only the full-history writers are held to one.
-    for dag in dagbag.dags.values():
+    for dag in pipelines:
         limits = {t.task_id: t.max_active_tis_per_dag for t in dag.tasks}
         assert limits == {"extract": None, "transform": None, "validate": None, "write": 1, "publish": 1,
                           "record_failure": None}, dag.dag_id
 
 
-def test_task_order_puts_validation_before_publication(dagbag):
-    for dag in dagbag.dags.values():
+def test_task_order_puts_validation_before_publication(pipelines):
+    for dag in pipelines:
         assert dag.get_task("extract").downstream_task_ids == {"transform"}
         assert dag.get_task("transform").downstream_task_ids == {"validate"}
         assert dag.get_task("validate").downstream_task_ids == {"write", "record_failure"}
@@ -127,5 +154,6 @@ def test_a_worker_parses_only_the_dag_it_runs(tmp_path):
         return subprocess.run([sys.executable, "-c", code, str(REPO / "dags")], env={**env, **extra},
                               capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
 
-    assert dags({}) == "['permits_a', 'permits_b']"
+    assert dags({}) == "['permits_a', 'permits_b', 'satudata_monitor']"
     assert dags({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": "permits_b"}) == "['permits_b']"
+    assert dags({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": MONITOR}) == "['satudata_monitor']"
