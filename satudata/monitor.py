@@ -96,7 +96,6 @@ def check_deliveries(client: CkanClient, entries: list[DatasetEntry], portal_url
             check.newly_late.append(row)
         if {k: before.get(k) for k in DELIVERY_KEYS} != wanted:
             check.changes[entry.ckan.name] = wanted
-    check.rows.sort(key=lambda r: (r["status_terbit"] != LATE, r["dataset"]))
     log.info("delivery check %s: %d datasets, %d late, %d newly late, %d to update", today.isoformat(),
              len(check.rows), sum(r["status_terbit"] == LATE for r in check.rows), len(check.newly_late),
              len(check.changes))

@@ -78,7 +78,8 @@ def tanggal(day: date) -> str:
 
 
 def status_document(rows: list[dict[str, Any]], checked_on: date) -> dict[str, Any]:
-    """The JSON document: when it was checked (WITA day) and one row per dataset."""
+    """The JSON document: when it was checked (WITA day) and one row per dataset, late ones first."""
+    rows = sorted(rows, key=lambda r: (r["status_terbit"] != "terlambat", r["dataset"]))
     return {"diperiksa_pada": checked_on.isoformat(), "zona_waktu": settings.TIMEZONE,
             "jumlah_dataset": len(rows), "jumlah_terlambat": sum(r["status_terbit"] == "terlambat" for r in rows),
             "dataset": rows}
