@@ -18,6 +18,7 @@ import requests
 from satudata.catalog import get_entry, load_catalog
 from satudata.delivery import EXPECTED_KEY, NEXT_KEY, STATUS_KEY
 from satudata.publish.status_page import HTML_NAME, JSON_NAME, STATUS_DATASET
+from tests.browser import CHROMIUM, Browser
 from tests.conftest import REPO, sqlite_conn
 
 pytestmark = pytest.mark.integration
@@ -166,3 +167,27 @@ def test_the_next_missed_deadline_is_alerted_once(zone):
     assert extras(zone)[STATUS_KEY] == "terlambat"
     assert len(zone["alerts"]) == 2
     assert [(d["dataset"], d["periode_diharapkan"]) for d in zone["alerts"][1]["datasets"]] == [(DATASET, "2026-11")]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (apt-get install -y chromium)")
+def test_the_status_page_reads_on_a_phone(zone, tmp_path):
+    from devstack.airflow_cluster import free_port
+
+    page = zone["data"] / "status" / HTML_NAME
+    browser = Browser(tmp_path / "profile", free_port(), size=(390, 844))
+    try:
+        browser.goto(page.as_uri())
+        browser.wait("document.querySelectorAll('article').length > 0")
+        shown = browser.js("""(() => ({
+            cards: document.querySelectorAll('article').length,
+            late: document.querySelectorAll('article.terlambat').length,
+            overflow: document.documentElement.scrollWidth - window.innerWidth,
+            first: document.querySelector('article h2').textContent}))()""")
+        browser.screenshot(tmp_path / "status-phone.png")
+    finally:
+        browser.close()
+    document = json.loads((zone["data"] / "status" / JSON_NAME).read_text(encoding="utf-8"))
+    assert shown["cards"] == len(document["dataset"]) and shown["late"] == document["jumlah_terlambat"]
+    assert shown["overflow"] <= 0, "the page scrolls sideways on a 390 px wide screen"
+    assert shown["first"] == document["dataset"][0]["judul"]
+    assert (tmp_path / "status-phone.png").stat().st_size > 10_000
