@@ -252,7 +252,7 @@ def build_monitor_dag(entries: list[DatasetEntry]):
         doc_md=MONITOR_DOC,
     )
     def monitor():
-        @task(execution_timeout=_timeout("check_deliveries"))
+        @task(execution_timeout=_timeout("check_deliveries"), **ONE_XCOM)
         def check_deliveries(dag_run=None) -> dict:
             from pipeline_clients import portal
 
@@ -270,7 +270,7 @@ def build_monitor_dag(entries: list[DatasetEntry]):
             return {"checked_on": today.isoformat(), "rows": check.rows,
                     "newly_late": [r["dataset"] for r in check.newly_late], "patched": patched}
 
-        @task(execution_timeout=_timeout("publish_status_page"))
+        @task(execution_timeout=_timeout("publish_status_page"), **ONE_XCOM)
         def publish_status_page(check: dict) -> dict:
             from datetime import date
 
