@@ -208,7 +208,8 @@ def main() -> None:
                 if round_:
                     runs[name].append(result)
 
-        if runs["ours"][0]["dags"] != args.datasets:
+        # dags/ also holds the project's own DAGs (the delivery monitor, the weekly digest).
+        if not 0 <= runs["ours"][0]["dags"] - args.datasets <= 2:
             raise SystemExit(f"dags/ gave {runs['ours'][0]['dags']} DAGs for {args.datasets} datasets")
 
         def median(name: str, key: str) -> float:

@@ -133,8 +133,9 @@ def main() -> int:
         result = cluster.run_cluster(cluster_args)
         names["airflow"] = [yaml.safe_load(p.read_text())["ckan"]["name"]
                             for p in (work / "catalog-airflow").glob("*.yaml")]
-        failed_tasks = sum(t["state"] != "success" for tis in result["tasks"].values() for t in tis.values()
-                           if t["task_id" if False else "state"] != "skipped")
+        # record_failure is skipped when nothing failed.
+        failed_tasks = sum(t["state"] not in ("success", "skipped") for tis in result["tasks"].values()
+                           for t in tis.values())
         repeated = duplicates(client, names["airflow"])
 
         print(f"P6 throughput: {args.datasets} datasets, {settings.TIMEZONE} period of {now:%Y-%m-%d}, "

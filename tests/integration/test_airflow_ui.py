@@ -111,11 +111,11 @@ def test_make_ui_listens_on_loopback_logs_in_runs_a_dag_and_stops_by_process_gro
 
         def all_dags():
             dags = cluster.http("GET", f"{base}/api/v2/dags?limit=100", token)["dags"]
-            return dags if len(dags) == len(load_catalog()) else None
+            return dags if {e.id for e in load_catalog()} <= {d["dag_id"] for d in dags} else None
 
         procs = cluster.Processes(tmp_path)
         dags = cluster.wait_for("the DAGs to be parsed", all_dags, 180, procs)
-        assert {d["dag_id"] for d in dags} == {e.id for e in load_catalog()}
+        assert {d["dag_id"] for d in dags} - {e.id for e in load_catalog()} <= {"satudata_monitor", "satudata_digest"}
         assert all(d["is_paused"] for d in dags)
         stored = {c["connection_id"]: c for c in
                   cluster.http("GET", f"{base}/api/v2/connections?limit=100", token)["connections"]}
