@@ -352,7 +352,7 @@ def _csv_hash(datapackage: Path) -> str:
 
 
 def record_version(run: RunContext, written: Written, result: dict[str, Any], rollback_of: str | None = None,
-                   outcome: dict[str, str] | None = None) -> str:
+                   outcome: dict[str, str] | None = None, extra: dict[str, str] | None = None) -> str:
     """Keep the version just committed in the version store (unless it is the last one there); prune.
 
     Its files are the published zone's files of ``written`` and the curated periods they were
@@ -380,7 +380,8 @@ def record_version(run: RunContext, written: Written, result: dict[str, Any], ro
         run_id=run.run_id, periods=sorted(period_rows), period_rows=period_rows, rows=int(written["rows"]),
         quality=outcome.get("satudata_quality_status", "passed"), rollback_of=rollback_of,
         extra={"columns": entry.table.column_names, "pipeline_version": __version__,
-               "validated": outcome.get("satudata_last_validated", _utc_iso(Path(written.get("report_json", ""))))},
+               "validated": outcome.get("satudata_last_validated", _utc_iso(Path(written.get("report_json", "")))),
+               **(extra or {})},
     )
     store.prune(entry.id, settings.version_keep(), published=[result["version"]])
     run.record(version_id=version.id)
