@@ -58,8 +58,9 @@ def _published_version(entry: Any, out: TextIO) -> str | None:
     return extras_of(package).get(VERSION_KEY) if package else ""
 
 
-def run_versions(dataset_id: str, out: TextIO = sys.stdout, read_portal: bool = True) -> int:
+def run_versions(dataset_id: str, out: TextIO | None = None, read_portal: bool = True) -> int:
     """Print the dataset's stored versions, oldest first, and which one the portal shows."""
+    out = out or sys.stdout
     from satudata.catalog import CatalogError, get_entry
     from satudata.publish.versions import version_store
 
@@ -88,10 +89,11 @@ def run_versions(dataset_id: str, out: TextIO = sys.stdout, read_portal: bool = 
     return EXIT_OK
 
 
-def run_rollback(dataset_id: str, to: str, out: TextIO = sys.stdout) -> int:
+def run_rollback(dataset_id: str, to: str, out: TextIO | None = None) -> int:
     """Put the portal back to version ``to``; prints what was done."""
+    out = out or sys.stdout
     from satudata.catalog import CatalogError, get_entry
-    from satudata.publish.versions import VersionNotFound
+    from satudata.publish.versions import VersionNotFound, version_store
     from satudata.rollback import rollback
 
     try:
@@ -100,6 +102,7 @@ def run_rollback(dataset_id: str, to: str, out: TextIO = sys.stdout) -> int:
         out.write(f"{exc}\n")
         return EXIT_USAGE
     try:
+        version_store().find(entry.id, to)  # an unknown version is said before the portal is reached
         done = rollback(entry, to, portal(), write_dsn())
     except VersionNotFound as exc:
         out.write(f"{exc}\n")
