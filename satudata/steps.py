@@ -270,8 +270,8 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
     csv = write_csv(history, out_dir / names["csv"])
     extra = write_artifacts(entry, history, csv, periods, out_dir, Path(gate["report_json"]),
                             Path(gate["report_html"]))
-    extra.update(write_revision_log(entry, version_store(), {p.stem: p for p in files}, entry.table.column_names,
-                                    sha256_of(csv), out_dir))
+    extra.update(write_revision_log(entry, version_store(run.data_root), {p.stem: p for p in files},
+                                    entry.table.column_names, sha256_of(csv), out_dir))
     log.info("%s: %d rows over %d period(s) written to %s", run.label, history.num_rows, len(periods), out_dir)
     run.record(published_rows=history.num_rows, status="written")
     written: Written = {
@@ -363,7 +363,7 @@ def record_version(run: RunContext, written: Written, result: dict[str, Any], ro
     from satudata import settings
     from satudata.publish.versions import version_store
 
-    store = version_store()
+    store = version_store(run.data_root)
     entry = run.entry
     latest = store.latest(entry.id)
     if latest is not None and latest.satudata_versi == result["version"] and rollback_of is None:

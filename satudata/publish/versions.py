@@ -229,8 +229,9 @@ class VersionStore:
         return [v.id for v in removed]
 
 
-def version_store() -> VersionStore:
-    """The deployment's store: ``SATUDATA_VERSION_STORE`` (a path or fsspec URL), default ``<data dir>/versions``."""
+def version_store(data_root: Path | None = None) -> VersionStore:
+    """The deployment's store: ``SATUDATA_VERSION_STORE`` (a path or fsspec URL), default ``<data dir>/versions``;
+    with ``data_root`` (a run working in a folder of its own), ``<data_root>/versions``."""
     from satudata import settings
 
-    return VersionStore(settings.version_store_url())
+    return VersionStore(str(data_root / "versions") if data_root is not None else settings.version_store_url())
