@@ -1,4 +1,5 @@
-"""Command line: ``python -m satudata check <dataset_id> <file> | new <dataset_id> <sample> | env``."""
+"""Command line: ``python -m satudata check <dataset_id> <file> | new <dataset_id> <sample> | versions <dataset_id>
+| rollback <dataset_id> --to <version> | env``."""
 
 from __future__ import annotations
 
@@ -27,6 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     new.add_argument("sample", type=Path, help="a sample export (.csv or .xlsx) as the agency sends it")
     new.add_argument("--schedule", help="daily, weekly, monthly, quarterly, semiannual or annual (default: guessed)")
     new.add_argument("--force", action="store_true", help="replace an existing catalog file and suite")
+    versions = sub.add_parser("versions", help="list the dataset's published versions kept in the version store")
+    versions.add_argument("dataset_id")
+    back = sub.add_parser("rollback", help="put the portal back to a stored version (resources, DataStore, extras)")
+    back.add_argument("dataset_id")
+    back.add_argument("--to", required=True, metavar="VERSION",
+                      help="the version: its number (3), its id (0003-1a2b3c4d5e6f) or its satudata_versi")
     args = parser.parse_args(argv)
 
     if args.command == "check":
@@ -38,6 +45,14 @@ def main(argv: list[str] | None = None) -> int:
         from satudata.cli.scaffold import run_new
 
         return run_new(args.dataset_id, args.sample, args.schedule, args.force)
+    if args.command == "versions":
+        from satudata.cli.versions import run_versions
+
+        return run_versions(args.dataset_id)
+    if args.command == "rollback":
+        from satudata.cli.versions import run_rollback
+
+        return run_rollback(args.dataset_id, args.to)
     if args.command == "env":
         from satudata import settings
 

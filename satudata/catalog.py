@@ -159,6 +159,18 @@ class Delivery(Strict):
         description="Days after the period's last day by which the period must be published.")
 
 
+class FinalPeriods(Strict):
+    """Which periods' figures are final (``tetap``); the others are provisional (``sementara``).
+
+    Shown per period in the revision log (Catatan Revisi). A final period may still be revised
+    (a correction): the log then shows a revision of a ``tetap`` period.
+    """
+
+    after: int | None = Field(None, ge=0, description=(
+        "A period is final once this many later periods have ended too (0: as soon as it ends)."))
+    periods: list[str] = Field([], description="Period keys declared final, e.g. 2025-12.")
+
+
 class DatasetEntry(Strict):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     schedule: Schedule
@@ -175,6 +187,7 @@ class DatasetEntry(Strict):
     suppression: SmallCellSuppression | None = None
     region: RegionColumns | None = None
     delivery: Delivery | None = None
+    final_periods: FinalPeriods | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -204,6 +217,14 @@ class DatasetEntry(Strict):
         unknown = sorted(set(named) - names)
         if unknown:
             raise ValueError(f"personal_data_allow/personal_data_forbid/suppression name unknown columns: {unknown}")
+        return self
+
+    @model_validator(mode="after")
+    def _final_periods_are_periods(self) -> DatasetEntry:
+        from satudata.periods import Period
+
+        for key in self.final_periods.periods if self.final_periods else []:
+            Period.from_key(key, self.schedule)  # PeriodKeyError (a ValueError) names the key and the form
         return self
 
     @model_validator(mode="after")

@@ -227,3 +227,15 @@ def input_limits() -> InputLimits:
         xlsx_max_compression_ratio=_number("SATUDATA_INPUT_XLSX_MAX_COMPRESSION_RATIO",
                                            default.xlsx_max_compression_ratio),
     )
+
+
+def version_store_url() -> str:
+    """Where published versions are kept: SATUDATA_VERSION_STORE, a folder or an fsspec URL
+    (``s3://bucket/satudata/versions`` with s3fs installed); default ``<data dir>/versions``."""
+    return _text("SATUDATA_VERSION_STORE", "") or str(data_dir() / "versions")
+
+
+def version_keep() -> int:
+    """SATUDATA_VERSION_KEEP: versions kept per dataset, the newest ones (36); the version the portal
+    shows is always kept; 0 keeps every version."""
+    return max(0, _count("SATUDATA_VERSION_KEEP", 36))

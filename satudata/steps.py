@@ -58,6 +58,11 @@ class Written(TypedDict):
     csv_hash: NotRequired[str]
     base_csv_hash: NotRequired[str]
     rebuilt_since: NotRequired[bool]
+    # The revision log (Catatan Revisi) against the last stored version.
+    revision_csv: NotRequired[str]
+    revision_html: NotRequired[str]
+    # Why the DataStore table must be replaced whole whatever it holds (a rollback).
+    reload_reason: NotRequired[str]
 
 
 def extract(run: RunContext, source: Any) -> str:
@@ -239,7 +244,10 @@ def write_outputs(run: RunContext, gate: GateOutput) -> Written:
 def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
     import pyarrow as pa
 
+    from satudata.extract.archive import sha256_of
     from satudata.publish.resources import data_file_names, write_artifacts
+    from satudata.publish.revisions import write_revision_log
+    from satudata.publish.versions import version_store
     from transforms.tables import read_table, sort_rows, write_csv, write_parquet
 
     # Arrow from file to file: the full history is rebuilt every run and may hold millions of rows.
@@ -263,6 +271,8 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
     csv = write_csv(history, out_dir / names["csv"])
     extra = write_artifacts(entry, history, csv, periods, out_dir, Path(gate["report_json"]),
                             Path(gate["report_html"]))
+    extra.update(write_revision_log(entry, version_store(run.data_root), {p.stem: p for p in files},
+                                    entry.table.column_names, sha256_of(csv), out_dir))
     log.info("%s: %d rows over %d period(s) written to %s", run.label, history.num_rows, len(periods), out_dir)
     run.record(published_rows=history.num_rows, status="written")
     written: Written = {
@@ -277,7 +287,7 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
         "csv_hash": _csv_hash(Path(extra["datapackage"])),
         "base_csv_hash": base,
     }
-    for kind in ("report_json", "report_html", "chart", "xlsx"):
+    for kind in ("report_json", "report_html", "chart", "xlsx", "revision_csv", "revision_html"):
         if kind in extra:
             written[kind] = extra[kind]
     return written
@@ -312,7 +322,10 @@ def publish(run: RunContext, written: Written, portal: Any, write_dsn: str | Non
     wait (``RunContext.publishing_lock``): no ``write`` changes the files while they are published.
     """
     with run.publishing_lock():
-        return _publish(run, as_published(written), portal, write_dsn)
+        published = as_published(written)
+        result = _publish(run, published, portal, write_dsn)
+        record_version(run, published, result)
+        return result
 
 
 def as_published(written: Written) -> Written:
@@ -339,7 +352,45 @@ def _csv_hash(datapackage: Path) -> str:
     return str(package["resources"][0]["hash"])
 
 
-def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | None) -> dict[str, Any]:
+def record_version(run: RunContext, written: Written, result: dict[str, Any], rollback_of: str | None = None,
+                   outcome: dict[str, str] | None = None, extra: dict[str, str] | None = None) -> str:
+    """Keep the version just committed in the version store (unless it is the last one there); prune.
+
+    Its files are the published zone's files of ``written`` and the curated periods they were
+    built from. Called inside the publishing lock, after the commit. Returns the version's id.
+    """
+    import pyarrow.parquet as pq
+
+    from satudata import settings
+    from satudata.publish.versions import version_store
+
+    store = version_store(run.data_root)
+    entry = run.entry
+    latest = store.latest(entry.id)
+    if latest is not None and latest.satudata_versi == result["version"] and rollback_of is None:
+        return latest.id
+    out_dir = Path(written["csv"]).parent
+    published = [(kind, Path(value)) for kind, value in written.items()
+                 if kind != "curated" and isinstance(value, str) and Path(value).parent == out_dir
+                 and Path(value).is_file()]
+    curated = sorted(run.zone("curated").glob("*.parquet"))
+    period_rows = {p.stem: pq.ParquetFile(p).metadata.num_rows for p in curated}
+    outcome = outcome or {}
+    version = store.record(
+        entry.id, [*published, *(("curated", p) for p in curated)], satudata_versi=result["version"],
+        run_id=run.run_id, periods=sorted(period_rows), period_rows=period_rows, rows=int(written["rows"]),
+        quality=outcome.get("satudata_quality_status", "passed"), rollback_of=rollback_of,
+        extra={"columns": entry.table.column_names, "pipeline_version": __version__,
+               "validated": outcome.get("satudata_last_validated", _utc_iso(Path(written.get("report_json", "")))),
+               **(extra or {})},
+    )
+    store.prune(entry.id, settings.version_keep(), published=[result["version"]])
+    run.record(version_id=version.id)
+    return version.id
+
+
+def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | None,
+             more_extras: dict[str, str] | None = None, outcome: dict[str, str] | None = None) -> dict[str, Any]:
     from satudata.publish.datastore import sync_datastore
     from satudata.publish.metadata import dataset_extras
     from satudata.publish.release import commit, mark_table_loaded, run_outcome, upload_resources
@@ -355,8 +406,8 @@ def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | No
         "pipeline_version": __version__,
         "row_count": str(written["rows"]),
     }
-    outcome = run_outcome(run.run_id, "published", _utc_iso(Path(written.get("report_json", ""))))
-    extras = dataset_extras(entry, written["first_period"], written["last_period"])
+    outcome = outcome or run_outcome(run.run_id, "published", _utc_iso(Path(written.get("report_json", ""))))
+    extras = {**dataset_extras(entry, written["first_period"], written["last_period"]), **(more_extras or {})}
     files = publish_files(written, entry)
     publication = upload_resources(portal, entry, files, extras, provenance,
                                    table_resource=Path(written["csv"]).name)
@@ -365,7 +416,7 @@ def _publish(run: RunContext, written: Written, portal: Any, write_dsn: str | No
         # Only this period's rows when the table holds the CSV this run's write started from;
         # else (an earlier load failed, another period's run wrote in between, or its publish
         # has not loaded yet) the full history replaces the table's rows.
-        reload = publication.table_reload
+        reload = written.get("reload_reason") or publication.table_reload
         if reload is None and written.get("rebuilt_since"):
             reload = "another period's run rebuilt the files since this run's write"
         elif reload is None and table.get("datastore_hash") != written.get("base_csv_hash"):

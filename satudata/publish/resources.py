@@ -143,4 +143,13 @@ def publish_files(outputs: Mapping[str, object], entry: DatasetEntry) -> list[Pu
         first, last = outputs.get("first_period"), outputs.get("last_period")
         description = chart_description(entry, chart, str(first) if first else None, str(last) if last else None)
         files.append(item("chart", "PNG", description, "image/png"))
+    # The revision log, written against the version store (satudata.publish.revisions).
+    if outputs.get("revision_html") and outputs.get("revision_csv"):
+        files += [
+            item("revision_html", "HTML", "Catatan revisi: setiap versi yang diterbitkan dan perubahannya menurut "
+                 "kunci baris (baris ditambah, dihapus, direvisi) per periode, dengan status angka sementara/tetap.",
+                 "text/html"),
+            item("revision_csv", "CSV", "Catatan revisi dalam CSV (satu baris per versi dan periode yang berubah).",
+                 "text/csv"),
+        ]
     return files

@@ -108,7 +108,8 @@ def test_first_run_publishes_what_the_pipeline_wrote(zone):
     assert extras["kode_referensi_wilayah"] == "Kemendagri"
     resources = by_name(pkg)
     assert set(resources) == {f"{name}.csv", f"{name}.parquet", f"{name}.xlsx", "datapackage.json",
-                              "laporan-validasi.html", "laporan-validasi.json", "grafik-jumlah_izin_terbit.png"}
+                              "laporan-validasi.html", "laporan-validasi.json", "grafik-jumlah_izin_terbit.png",
+                              "catatan-revisi.html", "catatan-revisi.csv"}
 
     page = requests.get(f"{zone['portal']['url']}/dataset/{name}", timeout=30)
     assert page.status_code == 200 and pkg["title"] in page.text
