@@ -44,6 +44,8 @@ from typing import Any
 
 CKAN_VERSION = "2.12.0"
 CKAN_SPEC = f"ckan[requirements]=={CKAN_VERSION}"
+# The portal's extensions, installed beside CKAN (their dependencies pinned in the lock too).
+EXTENSION_SPECS = ("ckanext-scheming==3.1.0", "ckanext-dcat==2.4.4")
 
 DEVSTACK_DIR = Path(__file__).resolve().parent
 REPO_ROOT = DEVSTACK_DIR.parent
@@ -62,7 +64,11 @@ ADMIN_USER = "ckan_admin"
 TOKEN_NAME = "devstack"
 DEFAULT_PORT = 5000
 SOLR_PORT_OFFSET = 3983          # 5000 -> 8983 (Solr's usual port), 5055 -> 9038
-DEFAULT_PLUGINS = "activity datastore datatables_view image_view text_view"
+PLAIN_PLUGINS = "activity datastore datatables_view image_view text_view"
+# The Satu Data portal: its dataset schema (ckanext-scheming) and DCAT (ckanext-dcat).
+DEFAULT_PLUGINS = PLAIN_PLUGINS + " scheming_datasets dcat dcat_json_interface structured_data"
+SCHEMA_FILE = REPO_ROOT / "deploy" / "ckan" / "satudata_schema.yaml"
+EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 DEFAULT_VIEWS = "image_view text_view datatables_view"
 DEFAULT_MAX_RESOURCE_MB = 100
 START_TIMEOUT = 180
@@ -324,6 +330,8 @@ def ckan_bin() -> Path:
 def lock_digest() -> str:
     h = hashlib.sha256()
     h.update(CKAN_SPEC.encode())
+    for spec in EXTENSION_SPECS:
+        h.update(spec.encode())
     if LOCK_FILE.exists():
         h.update(LOCK_FILE.read_bytes())
     return h.hexdigest()
@@ -361,14 +369,15 @@ def ensure_venv() -> None:
             if not venv_python().exists():
                 run([uv, "venv", "--python", base_python, str(VENV_DIR)], capture=True)
             run([uv, "pip", "install", "--python", str(venv_python())] + constraint +
-                [CKAN_SPEC], capture=False)
+                [CKAN_SPEC, *EXTENSION_SPECS], capture=False)
         else:
             say(f"installing {CKAN_SPEC} into {VENV_DIR} with pip (uv not found; slower)")
             if not venv_python().exists():
                 run([base_python, "-m", "venv", str(VENV_DIR)], capture=True)
             run([str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check",
-                 "-q"] + constraint + [CKAN_SPEC], capture=False)
-        run([str(venv_python()), "-c", "import ckan, psycopg2, pysolr"], capture=True)
+                 "-q"] + constraint + [CKAN_SPEC, *EXTENSION_SPECS], capture=False)
+        run([str(venv_python()), "-c", "import ckan, psycopg2, pysolr, ckanext.scheming, ckanext.dcat"],
+            capture=True)
         marker.write_text(lock_digest() + "\n")
         say("CKAN virtualenv ready (%.1fs)" % (time.time() - t))
 
@@ -594,7 +603,7 @@ def write_config(inst: Instance, args: argparse.Namespace) -> tuple[bool, bool]:
         "ckan.site_url": inst.url,
         "ckan.site_id": site_id(inst),
         "ckan.site_title": f"Open Data devstack ({inst.name})",
-        "ckan.plugins": inst.meta.get("plugins", DEFAULT_PLUGINS),
+        "ckan.plugins": plugins_of(inst),
         "ckan.views.default_views": DEFAULT_VIEWS,
         "ckan.storage_path": str(inst.storage),
         "ckan.max_resource_size": str(inst.meta.get("max_resource_size",
@@ -606,6 +615,8 @@ def write_config(inst: Instance, args: argparse.Namespace) -> tuple[bool, bool]:
         "ckan.devserver.threaded": "true",
         "ckan.devserver.multiprocess": "1",
     }
+    if not inst.meta.get("plain"):
+        settings.update(satudata_settings())
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep:
@@ -618,6 +629,24 @@ def write_config(inst: Instance, args: argparse.Namespace) -> tuple[bool, bool]:
         run([str(ckan_bin()), "config-tool", str(inst.ini)] +
             ["{}={}".format(*kv) for kv in changed.items()], env=ckan_env(), cwd=inst.dir)
     return fresh, bool(changed) and not fresh
+
+
+def plugins_of(inst: Instance) -> str:
+    return str(inst.meta.get("plugins", PLAIN_PLUGINS if inst.meta.get("plain") else DEFAULT_PLUGINS))
+
+
+def satudata_settings() -> dict[str, str]:
+    """The Satu Data portal's settings: schema, DCAT-AP 3, Indonesian interface (docker-compose: the same)."""
+    return {
+        "scheming.dataset_schemas": SCHEMA_FILE.as_uri(),
+        "scheming.presets": "ckanext.scheming:presets.json ckanext.dcat.schemas:presets.yaml",
+        "scheming.dataset_fallback": "false",
+        "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 euro_dcat_ap_scheming",
+        "ckan.locale_default": "id",
+        "ckan.locales_offered": "id en",
+        # Resource formats are EU file-type URIs (DCAT-AP): the chart keeps its image view.
+        "ckan.preview.image_formats": f"png jpeg jpg gif {EU_FILE_TYPE}png",
+    }
 
 
 def read_ini(path: Path) -> dict[str, str]:
@@ -816,7 +845,8 @@ def _up(inst: Instance, args: argparse.Namespace) -> int:
         raise StackError(f"instance {inst.name} is running on port {inst.port}; "
                          f"run `down --instance {inst.name}` first")
     reconfigure = bool(args.set or args.plugins or args.max_resource_size or args.solr_port
-                       or args.no_worker)
+                       or args.no_worker or bool(args.plain) != bool(inst.meta.get("plain"))
+                       or read_ini(inst.ini).get("ckan.plugins") != plugins_of(inst))
     if ckan_running and not reconfigure and healthy(inst):
         token = inst.read_token()
         if not token_valid(inst, token):
@@ -840,6 +870,7 @@ def _up(inst: Instance, args: argparse.Namespace) -> int:
     if args.plugins:
         meta["plugins"] = args.plugins
     meta["worker"] = not args.no_worker
+    meta["plain"] = bool(args.plain)
     meta.setdefault("db_password", secrets.token_hex(12))
     meta.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
     inst.dir.mkdir(parents=True, exist_ok=True)
@@ -948,6 +979,9 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--max-resource-size", type=int,
                     help=f"ckan.max_resource_size in MB (default {DEFAULT_MAX_RESOURCE_MB})")
     up.add_argument("--plugins", help=f"ckan.plugins (default: {DEFAULT_PLUGINS})")
+    up.add_argument("--plain", action="store_true",
+                    help="CKAN without the Satu Data schema, DCAT and the Indonesian default "
+                         "(a portal as the pipeline meets it without those extensions)")
     up.add_argument("--no-worker", action="store_true",
                     help="do not run the background jobs worker (`ckan jobs worker`)")
     up.add_argument("--set", action="append", metavar="KEY=VALUE",

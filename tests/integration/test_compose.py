@@ -89,3 +89,27 @@ def test_no_secret_is_written_in_the_file():
         for key, value in (service.get("environment") or {}).items():
             if any(word in key for word in ("PASSWORD", "SECRET", "FERNET", "TOKEN")):
                 assert str(value).startswith("${"), f"{key} is not taken from the environment"
+
+
+def _ini_key(env_name: str) -> str:
+    """CKAN's own mapping of an environment variable to a config key (CKAN___X -> x, CKAN__X -> ckan.x)."""
+    if env_name.startswith("CKAN___"):
+        return env_name[len("CKAN___"):].lower().replace("__", ".")
+    return env_name.lower().replace("__", ".")
+
+
+def test_the_portal_has_the_satudata_schema_and_dcat_as_the_devstack(resolved):
+    from devstack import ckanstack
+
+    ckan = resolved["services"]["ckan"]
+    assert ckan["build"]["dockerfile"].endswith("deploy/ckan/Dockerfile")
+    configured = {_ini_key(k): v for k, v in ckan["environment"].items() if k.startswith(("CKAN__", "CKANEXT__"))}
+    assert configured["ckan.plugins"] == ckanstack.DEFAULT_PLUGINS + " envvars"
+    for key, value in ckanstack.satudata_settings().items():
+        if key == "scheming.dataset_schemas":
+            value = "file:///srv/app/satudata_schema.yaml"
+        assert configured[key] == value, key
+    dockerfile = (REPO / "deploy" / "ckan" / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY deploy/ckan/satudata_schema.yaml /srv/app/satudata_schema.yaml" in dockerfile
+    for spec in ckanstack.EXTENSION_SPECS:
+        assert spec in dockerfile, spec
