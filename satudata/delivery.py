@@ -114,8 +114,9 @@ def published_period(entry: DatasetEntry, package: dict[str, Any] | None) -> Per
     """
     if package is None or package.get("state") == "deleted" or package.get("private"):
         return None
-    extras = {e["key"]: e["value"] for e in package.get("extras", [])}
-    text = extras.get("periode_data", "").strip()
+    from satudata.publish.ckan import extras_of
+
+    text = extras_of(package).get("periode_data", "").strip()
     if not text:
         return None
     last = text.rsplit(" s.d. ", 1)[-1]

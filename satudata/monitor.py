@@ -27,7 +27,7 @@ from satudata.delivery import (
     published_period,
 )
 from satudata.publish import CkanClient
-from satudata.publish.ckan import extras_of, find_dataset
+from satudata.publish.ckan import as_fields, extras_of, find_dataset, satudata_schema
 from satudata.publish.metadata import FREKUENSI_PENERBITAN
 from satudata.run import dataset_lock
 
@@ -122,8 +122,7 @@ def record_statuses(client: CkanClient, entries: list[DatasetEntry], check: Chec
             if package is None or package.get("state") == "deleted":
                 continue
             extras = {**extras_of(package), **wanted}
-            client.call_action("package_patch", {
-                "id": package["id"], "extras": [{"key": k, "value": v} for k, v in sorted(extras.items())]})
+            client.call_action("package_patch", {"id": package["id"], **as_fields(extras, satudata_schema(client))})
         log.info("%s: delivery status %s, next %s", entry.ckan.name, wanted[DELIVERY_KEYS[0]], wanted[DELIVERY_KEYS[2]])
         patched.append(entry.ckan.name)
     return patched

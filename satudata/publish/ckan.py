@@ -2,13 +2,16 @@
 
 Everything is looked up before it is created, so a re-run (or a retry after a crash) never
 duplicates anything; a create whose answer was lost is looked up before it is repeated; a
-file whose sha256 matches the resource's ``hash`` is not uploaded again. Takes any client with
+file whose sha256 matches the resource's ``hash`` is not uploaded again. On a portal with the
+Satu Data schema (ckanext-scheming) the dataset's keys are schema fields, else free extras. Takes any client with
 ckanapi's ``call_action``; it never imports Airflow.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +23,19 @@ from ckanapi import CKANAPIError, NotAuthorized, NotFound, ValidationError
 from satudata.catalog import DatasetEntry
 from satudata.extract.archive import sha256_of
 from satudata.publish import CkanClient, PublishError, ResourceTooLarge
-from satudata.publish.metadata import license_id
+from satudata.publish.metadata import SCHEMA_FIELDS, license_id
 
 log = logging.getLogger(__name__)
 
 CREATE_ATTEMPTS = 3
+
+# A resource's checksum as DCAT-AP wants it: hex digits in ``hash``, the algorithm's SPDX IRI beside it.
+SPDX_SHA256 = "http://spdx.org/rdf/terms#checksumAlgorithm_sha256"
+# Format and media type as the IRIs DCAT-AP expects (ckanext-dcat serialises URIs as URIs).
+EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+IANA_MEDIA_TYPE = "https://www.iana.org/assignments/media-types/"
+
+_schemas: weakref.WeakKeyDictionary[Any, frozenset[str] | None] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -103,10 +114,64 @@ def ensure_organization(client: CkanClient, entry: DatasetEntry) -> dict[str, An
     return created
 
 
-def dataset_fields(entry: DatasetEntry, org_id: str, extras: dict[str, str]) -> dict[str, Any]:
-    """The dataset's metadata as CKAN fields, from the catalog plus run-derived extras."""
+def satudata_schema(client: CkanClient) -> frozenset[str] | None:
+    """The dataset fields of the portal's Satu Data schema (ckanext-scheming), or None if it has none.
+
+    Asked once per client: a portal without ckanext-scheming does not know the action, one with
+    another schema lacks the pipeline's fields; both get the free extras.
+    """
+    try:
+        return _schemas[client]
+    except (KeyError, TypeError):
+        pass
+    try:
+        schema = client.call_action("scheming_dataset_schema_show", {"type": "dataset"})
+        names = frozenset(f["field_name"] for f in schema.get("dataset_fields", []))
+        fields = names if "satudata_versi" in names else None
+    except NotFound:
+        fields = None
+    except CKANAPIError as exc:
+        # CKAN answers an action it does not know with HTTP 400 "Action name not known".
+        if "not known" not in str(exc).lower() and "not found" not in str(exc).lower():
+            raise
+        fields = None
+    try:
+        _schemas[client] = fields
+    except TypeError:
+        pass
+    return fields
+
+
+def as_fields(extras: dict[str, str], schema: frozenset[str] | None) -> dict[str, Any]:
+    """The package fields that hold ``extras``: free extras on a portal without the Satu Data
+    schema; with it, its fields (DCAT's structured ones for dates, area and standards) and, for
+    a key it does not know, an extra."""
+    if schema is None:
+        return {"extras": [{"key": k, "value": v} for k, v in sorted(extras.items())]}
+    rest = dict(extras)
+    fields: dict[str, Any] = {}
+    start, end = rest.pop("temporal_start", None), rest.pop("temporal_end", None)
+    if start or end:
+        fields["temporal_coverage"] = [{k: v for k, v in (("start", start), ("end", end)) if v}]
+    uri, text = rest.pop("spatial_uri", None), rest.pop("spatial_text", None)
+    if uri or text:
+        fields["spatial_coverage"] = [{k: v for k, v in (("uri", uri), ("text", text)) if v}]
+    if "conforms_to" in rest:
+        fields["conforms_to"] = json.loads(rest.pop("conforms_to"))
+    for key in [k for k in rest if k in schema]:
+        fields[key] = rest.pop(key)
+    fields["extras"] = [{"key": k, "value": v} for k, v in sorted(rest.items())]
+    return fields
+
+
+def dataset_fields(entry: DatasetEntry, org_id: str, extras: dict[str, str],
+                   schema: frozenset[str] | None = None) -> dict[str, Any]:
+    """The dataset's metadata as CKAN fields, from the catalog plus run-derived extras.
+
+    ``schema``: the portal's Satu Data schema fields (``satudata_schema``), None for free extras.
+    """
     meta = entry.ckan
-    return {
+    fields = {
         "name": meta.name,
         "title": meta.title,
         "notes": meta.notes.strip(),
@@ -115,8 +180,15 @@ def dataset_fields(entry: DatasetEntry, org_id: str, extras: dict[str, str]) -> 
         "maintainer": meta.maintainer,
         "maintainer_email": meta.maintainer_email or "",
         "tags": [{"name": t} for t in meta.tags],
-        "extras": [{"key": k, "value": v} for k, v in sorted(extras.items())],
+        **as_fields(extras, schema),
     }
+    if schema is not None and "contact" in schema:
+        # DCAT's contact point: the walidata, who answers questions about the dataset.
+        contact = {"name": meta.extras.get("walidata") or meta.maintainer}
+        if meta.maintainer_email:
+            contact["email"] = meta.maintainer_email
+        fields["contact"] = [contact]
+    return fields
 
 
 def metadata_differs(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
@@ -137,7 +209,29 @@ def metadata_differs(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
 
 
 def extras_of(package: dict[str, Any]) -> dict[str, str]:
-    return {e["key"]: e["value"] for e in package.get("extras", [])}
+    """The dataset's Satu Data and pipeline keys, as free extras or as schema fields (``as_fields``)."""
+    extras = {e["key"]: e["value"] for e in package.get("extras", [])}
+    for key in SCHEMA_FIELDS:
+        if isinstance(package.get(key), str) and package[key] != "":
+            extras[key] = package[key]
+    temporal = (package.get("temporal_coverage") or [{}])[0]
+    spatial = (package.get("spatial_coverage") or [{}])[0]
+    for key, value in (("temporal_start", temporal.get("start")), ("temporal_end", temporal.get("end")),
+                       ("spatial_uri", spatial.get("uri")), ("spatial_text", spatial.get("text"))):
+        if value:
+            extras[key] = value
+    if isinstance(package.get("conforms_to"), list) and package["conforms_to"]:
+        extras["conforms_to"] = json.dumps(package["conforms_to"], ensure_ascii=False)
+    return extras
+
+
+def resource_digest(resource: dict[str, Any]) -> str:
+    """A resource's file hash as ``sha256:<hex>``, whether the portal holds it so (before DCAT-AP
+    checksums) or as hex digits beside ``hash_algorithm``; "" when it has none."""
+    value = str(resource.get("hash") or "")
+    if not value or value.startswith("sha256:"):
+        return value
+    return f"sha256:{value}"
 
 
 def find_dataset(client: CkanClient, name: str) -> dict[str, Any] | None:
@@ -158,7 +252,7 @@ def ensure_dataset(client: CkanClient, entry: DatasetEntry, org_id: str, extras:
         restored = client.call_action("package_patch", {"id": current["id"], "state": "active", "private": True})
         log.info("restored deleted dataset %s (private until complete)", name)
         return restored, True
-    wanted = {**dataset_fields(entry, org_id, extras), "private": True}
+    wanted = {**dataset_fields(entry, org_id, extras, satudata_schema(client)), "private": True}
     try:
         created, _ = create_once(client, "package_create", wanted, lambda: find_dataset(client, name))
     except ValidationError as exc:
@@ -180,7 +274,7 @@ def _drop_duplicates(client: CkanClient, package: dict[str, Any], name: str,
     same = [r for r in package.get("resources", []) if r.get("name") == name]
     if len(same) <= 1:
         return same
-    keep = next((r for r in same if r.get("hash") == digest), same[0])
+    keep = next((r for r in same if resource_digest(r) == digest), same[0])
     for r in same:
         if r["id"] != keep["id"]:
             client.call_action("resource_delete", {"id": r["id"]})
@@ -198,10 +292,14 @@ def upsert_resource(client: CkanClient, package: dict[str, Any], item: PublishFi
         "format": item.format,
         "mimetype": item.mimetype,
         "description": item.description,
-        "hash": digest,
+        "hash": digest.removeprefix("sha256:"),
+        "hash_algorithm": SPDX_SHA256,
         **provenance,
     }
-    if existing and existing[0].get("hash") == digest:
+    if satudata_schema(client) is not None:
+        fields["format"] = EU_FILE_TYPE + item.format.upper()
+        fields["mimetype"] = IANA_MEDIA_TYPE + item.mimetype
+    if existing and resource_digest(existing[0]) == digest:
         log.info("resource %r unchanged (%s): not uploaded", item.name, digest[:19])
         return {"id": existing[0]["id"], "url": existing[0]["url"], "hash": digest,
                 "bytes_uploaded": 0, "action": "unchanged", "resource": existing[0]}
@@ -226,7 +324,7 @@ def upsert_resource(client: CkanClient, package: dict[str, Any], item: PublishFi
                 lambda: _find_resource(client, package["id"], item.name), files=upload,
             )
             action = "created"
-            if not made and res.get("hash") != digest:
+            if not made and resource_digest(res) != digest:
                 res = client.call_action("resource_patch", {"id": res["id"], **fields}, files=upload())
     except ValidationError as exc:
         errors = getattr(exc, "error_dict", {})

@@ -26,6 +26,16 @@ FREQUENCY_URI = {
     "weekly": "http://publications.europa.eu/resource/authority/frequency/WEEKLY",
 }
 
+# The string keys a portal with the Satu Data schema (deploy/ckan/satudata_schema.yaml) holds as
+# dataset fields rather than free extras: the catalog's Satu Data fields and the pipeline's own.
+SCHEMA_FIELDS = (
+    "produsen_data", "walidata", "frekuensi_penerbitan", "level_penyajian", "periode_data", "cakupan", "satuan",
+    "kode_referensi_wilayah", "rujukan", "penyamaran_sel_kecil", "frequency",
+    "satudata_versi", "satudata_status_terbit", "satudata_periode_diharapkan", "satudata_periode_berikutnya",
+    "satudata_last_run_id", "satudata_last_run_status", "satudata_quality_status", "satudata_last_validated",
+    "satudata_rollback_ke", "satudata_rollback_dari",
+)
+
 # Satu Data's publication frequency (the ``frekuensi_penerbitan`` field) of each schedule.
 FREKUENSI_PENERBITAN = {
     "daily": "Harian",

@@ -22,6 +22,7 @@ from satudata.delivery import DELIVERY_KEYS
 from satudata.publish import CkanClient
 from satudata.publish.ckan import (
     PublishFile,
+    as_fields,
     dataset_fields,
     ensure_dataset,
     ensure_organization,
@@ -29,6 +30,8 @@ from satudata.publish.ckan import (
     find_dataset,
     metadata_differs,
     refused,
+    resource_digest,
+    satudata_schema,
     upsert_resource,
 )
 
@@ -88,12 +91,14 @@ def commit_dataset(client: CkanClient, entry: DatasetEntry, package: dict[str, A
     current_outcome = {k: v for k, v in current.items() if k in OUTCOME_KEYS}
     # The delivery monitor's extras stay as it set them: a publication triggers its next check.
     monitored = {k: v for k, v in current.items() if k in DELIVERY_KEYS}
-    as_is = {**dataset_fields(entry, package["owner_org"], {**extras, **monitored, **current_outcome}),
+    schema = satudata_schema(client)
+    as_is = {**dataset_fields(entry, package["owner_org"], {**extras, **monitored, **current_outcome}, schema),
              "private": False}
     if (not resources_changed and not metadata_differs(package, as_is)
             and current_outcome.get("satudata_last_run_status") == "published"):
         return package, False
-    wanted = {**dataset_fields(entry, package["owner_org"], {**extras, **monitored, **outcome}), "private": False}
+    wanted = {**dataset_fields(entry, package["owner_org"], {**extras, **monitored, **outcome}, schema),
+              "private": False}
     try:
         patched = client.call_action("package_patch", {"id": package["id"], **wanted})
     except ValidationError as exc:
@@ -111,10 +116,7 @@ def record_outcome(client: CkanClient, entry: DatasetEntry, outcome: dict[str, s
     if package is None or package.get("state") == "deleted":
         return False
     extras = {**extras_of(package), **outcome}
-    client.call_action("package_patch", {
-        "id": package["id"],
-        "extras": [{"key": k, "value": v} for k, v in sorted(extras.items())],
-    })
+    client.call_action("package_patch", {"id": package["id"], **as_fields(extras, satudata_schema(client))})
     log.info("dataset %s: recorded run outcome %s", entry.ckan.name, outcome)
     return True
 
@@ -124,7 +126,7 @@ def _unfinished_version(package: dict[str, Any], files: list[PublishFile]) -> bo
     committed = extras_of(package).get(VERSION_KEY)
     if not committed:
         return False
-    hashes = {r.get("name"): r.get("hash") or "" for r in package.get("resources", [])}
+    hashes = {r.get("name"): resource_digest(r) for r in package.get("resources", [])}
     return version_of({f.name: hashes.get(f.name, "") for f in files}) != committed
 
 
@@ -160,7 +162,7 @@ def _ensure_package(portal: Portal, entry: DatasetEntry,
 
 
 def _kept(resource: dict[str, Any]) -> dict[str, Any]:
-    return {"id": resource["id"], "url": resource["url"], "hash": resource["hash"], "bytes_uploaded": 0,
+    return {"id": resource["id"], "url": resource["url"], "hash": resource_digest(resource), "bytes_uploaded": 0,
             "action": "unchanged", "resource": resource}
 
 
@@ -197,8 +199,8 @@ def upload_resources(portal: Portal, entry: DatasetEntry, files: list[PublishFil
         resource = res["resource"]
         if resource.get("datastore_hash") != res["hash"] or not resource.get("datastore_active"):
             publication.table_to_load = resource
-            previous = next((r.get("hash") for r in package.get("resources", []) if r.get("name") == table_resource),
-                            None)
+            previous = next((resource_digest(r) for r in package.get("resources", [])
+                             if r.get("name") == table_resource), None)
             publication.table_reload = table_reload(resource.get("datastore_hash"), previous)
     return publication
 

@@ -25,6 +25,7 @@ from urllib.parse import quote
 import psutil
 import pytest
 
+from satudata.publish.ckan import extras_of
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.integration
@@ -135,8 +136,7 @@ def test_make_ui_listens_on_loopback_logs_in_runs_a_dag_and_stops_by_process_gro
         assert run["state"] == "success", f"component logs in {tmp_path / 'airflow' / 'ui-logs'}"
         package = RemoteCKAN(ckan_portal["url"], apikey=ckan_portal["api_token"]).action.package_show(
             id=entry.ckan.name)
-        assert package["extras"] and any(e["key"] == "satudata_last_run_id" and e["value"] == run_id
-                                         for e in package["extras"])
+        assert extras_of(package).get("satudata_last_run_id") == run_id
 
         for task_id in ("extract", "transform", "validate", "write", "publish"):
             content = cluster.http("GET", f"{dag_url}/dagRuns/{quote(run_id)}/taskInstances/{task_id}/logs/1",

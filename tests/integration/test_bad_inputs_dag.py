@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from satudata.catalog import get_entry
+from satudata.publish.ckan import extras_of
 from satudata.publish.release import OUTCOME_KEYS
 from tests.conftest import REPO, sqlite_conn
 
@@ -79,7 +80,7 @@ def _states(run) -> dict[str, str]:
 def _portal_state(zone) -> dict:
     client = zone["client"]
     pkg = client.action.package_show(id=get_entry(DATASET).ckan.name)
-    pkg = {k: v for k, v in pkg.items() if k != "metadata_modified"}
+    pkg = {k: v for k, v in pkg.items() if k != "metadata_modified" and k not in OUTCOME_KEYS}
     # As a mapping: CKAN does not promise an order of extras across updates.
     pkg["extras"] = {e["key"]: e["value"] for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS}
     return {"package": pkg, "datasets": client.action.package_list()}
@@ -87,7 +88,7 @@ def _portal_state(zone) -> dict:
 
 def _quality_status(zone) -> str:
     pkg = zone["client"].action.package_show(id=get_entry(DATASET).ckan.name)
-    return {e["key"]: e["value"] for e in pkg["extras"]}["satudata_quality_status"]
+    return extras_of(pkg)["satudata_quality_status"]
 
 
 def _planted(zone, tmp_path, monkeypatch, sql: str) -> None:

@@ -17,6 +17,7 @@ import requests
 
 from satudata.catalog import get_entry, load_catalog
 from satudata.delivery import EXPECTED_KEY, NEXT_KEY, STATUS_KEY
+from satudata.publish.ckan import extras_of
 from satudata.publish.status_page import HTML_NAME, JSON_NAME, STATUS_DATASET
 from tests.browser import CHROMIUM, Browser
 from tests.conftest import REPO, sqlite_conn
@@ -80,7 +81,7 @@ def run(dag_id: str, logical_date: datetime):
 
 def extras(zone, name: str | None = None) -> dict[str, str]:
     package = zone["client"].action.package_show(id=name or get_entry(DATASET).ckan.name)
-    return {e["key"]: e["value"] for e in package["extras"]}
+    return extras_of(package)
 
 
 def status_files(zone) -> tuple[dict, str, dict]:

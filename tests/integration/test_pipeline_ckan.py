@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import sqlite3
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ import pytest
 import requests
 
 from satudata.catalog import get_entry
+from satudata.publish.ckan import SPDX_SHA256, extras_of, resource_digest
 from satudata.publish.release import OUTCOME_KEYS
 from tests.conftest import REPO, sqlite_conn
 
@@ -103,7 +105,7 @@ def test_first_run_publishes_what_the_pipeline_wrote(zone):
     name = get_entry(DATASET).ckan.name
     assert pkg["organization"]["name"] == "dpmptsp-kaltim"
     assert pkg["license_id"] == "cc-by"
-    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    extras = extras_of(pkg)
     assert extras["periode_data"] == "2026-10 s.d. 2026-10"
     assert extras["kode_referensi_wilayah"] == "Kemendagri"
     resources = by_name(pkg)
@@ -116,7 +118,8 @@ def test_first_run_publishes_what_the_pipeline_wrote(zone):
 
     csv = resources[f"{name}.csv"]
     assert download(zone, csv) == published(zone, "csv").read_bytes()
-    assert csv["hash"].startswith("sha256:") and csv["row_count"] == str(record["rows"])
+    assert re.fullmatch(r"[0-9a-f]{64}", csv["hash"]) and csv["row_count"] == str(record["rows"])
+    assert csv["hash_algorithm"] == SPDX_SHA256 and resource_digest(csv) == f"sha256:{csv['hash']}"
     assert csv["airflow_run_id"] == run.run_id and csv["data_interval"] == "2026-10-01/2026-11-01"
 
     table = pq.read_table(io.BytesIO(download(zone, resources[f"{name}.parquet"])))
@@ -135,7 +138,7 @@ def test_first_run_publishes_what_the_pipeline_wrote(zone):
 def test_dataset_metadata_has_satu_data_and_dcat_fields(zone):
     pkg = package(zone)
     entry = get_entry(DATASET)
-    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    extras = extras_of(pkg)
     for key, value in entry.ckan.extras.items():
         assert extras[key] == value
     assert extras["temporal_start"] == "2026-10-01" and extras["temporal_end"] == "2026-10-31"
@@ -148,7 +151,7 @@ def test_dataset_metadata_has_satu_data_and_dcat_fields(zone):
     # The version marker names exactly the resources' current hashes.
     from satudata.publish.release import version_of
 
-    assert extras["satudata_versi"] == version_of({r["name"]: r["hash"] for r in pkg["resources"]})
+    assert extras["satudata_versi"] == version_of({r["name"]: resource_digest(r) for r in pkg["resources"]})
 
 
 def test_datastore_table_has_catalog_types_key_dictionary_and_view(zone):
@@ -223,7 +226,7 @@ def test_rerun_of_the_same_period_changes_nothing(zone):
     assert run_record(zone, "2026-10")["changed"] is False
     assert after["resources"] == before["resources"]
     csv_name = f"{after['name']}.csv"
-    assert by_name(after)[csv_name].get("datastore_hash") == by_name(before)[csv_name]["hash"]
+    assert by_name(after)[csv_name].get("datastore_hash") == resource_digest(by_name(before)[csv_name])
     found = zone["client"].action.package_search(q=f"name:{before['name']}", include_private=True)
     assert found["count"] == 1
 
@@ -240,7 +243,7 @@ def test_second_period_updates_the_same_resources(zone):
     lines = body.decode("utf-8").splitlines()
     months = {line.split(",")[5] for line in lines[1:]}
     assert months == {"9", "10"}
-    extras = {e["key"]: e["value"] for e in after["extras"]}
+    extras = extras_of(after)
     assert extras["periode_data"] == "2026-09 s.d. 2026-10"
     assert extras["temporal_start"] == "2026-09-01" and extras["temporal_end"] == "2026-10-31"
     # The DataStore holds both months, each row once.
@@ -282,8 +285,8 @@ def test_failed_quality_gate_publishes_nothing(zone, tmp_path, monkeypatch, samp
     # The portal keeps the last good version; only the dataset's run-outcome extras change.
     after = package(zone)
     assert after["resources"] == before["resources"]
-    extras_before = {e["key"]: e["value"] for e in before["extras"]}
-    extras_after = {e["key"]: e["value"] for e in after["extras"]}
+    extras_before = extras_of(before)
+    extras_after = extras_of(after)
     assert {k: v for k, v in extras_after.items() if k not in OUTCOME_KEYS} == {
         k: v for k, v in extras_before.items() if k not in OUTCOME_KEYS}
     assert extras_before["satudata_quality_status"] == "passed"

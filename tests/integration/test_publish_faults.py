@@ -24,6 +24,7 @@ from pipeline_clients import portal as portal_client
 from satudata.catalog import DatasetEntry, get_entry
 from satudata.extract.archive import sha256_of
 from satudata.periods import Period
+from satudata.publish.ckan import extras_of, resource_digest
 from satudata.run import RunContext
 from tests.conftest import REPO, TEST_PORTAL_INSTANCE, TEST_PORTAL_PORT, sqlite_conn
 from tests.faultproxy import FaultProxy
@@ -120,7 +121,7 @@ def portal_state(env, name: str) -> tuple[dict, dict[str, str]]:
     pkg = client.action.package_show(id=name)
     names = [r["name"] for r in pkg["resources"]]
     assert len(names) == len(set(names)), f"duplicate resources: {names}"
-    return pkg, {r["name"]: r["hash"] for r in pkg["resources"]}
+    return pkg, {r["name"]: resource_digest(r) for r in pkg["resources"]}
 
 
 def assert_wholly(env, name: str, version: dict[str, str], rows: int) -> None:
@@ -128,7 +129,7 @@ def assert_wholly(env, name: str, version: dict[str, str], rows: int) -> None:
 
     pkg, hashes = portal_state(env, name)
     assert hashes == version
-    extras = {e["key"]: e["value"] for e in pkg["extras"]}
+    extras = extras_of(pkg)
     assert extras["satudata_versi"] == version_of(version)
     assert not pkg["private"]
     csv = next(r for r in pkg["resources"] if r["name"].endswith(".csv"))
@@ -232,8 +233,8 @@ def test_portal_stopped_mid_publish_then_the_next_run_completes(env):
         start_portal()
     # Not committed: the dataset still names the previous complete version.
     during, _ = portal_state(env, entry.ckan.name)
-    extras = {e["key"]: e["value"] for e in during["extras"]}
-    assert extras["satudata_versi"] == {e["key"]: e["value"] for e in before["extras"]}["satudata_versi"]
+    extras = extras_of(during)
+    assert extras["satudata_versi"] == extras_of(before)["satudata_versi"]
 
     point_at(env, env["portal"]["url"])
     publish(entry, AUGUST, third, "run-4")

@@ -18,6 +18,7 @@ import requests
 
 from devstack.samples import agencies as sample_agencies
 from satudata.catalog import get_entry
+from satudata.publish.ckan import extras_of
 from satudata.publish.release import OUTCOME_KEYS
 from tests.conftest import REPO
 
@@ -88,7 +89,7 @@ def package(zone, dataset: str) -> dict:
 
 def public_version(zone, dataset: str) -> dict:
     """The dataset as the public sees its data: everything but the run-outcome fields."""
-    pkg = {k: v for k, v in package(zone, dataset).items() if k != "metadata_modified"}
+    pkg = {k: v for k, v in package(zone, dataset).items() if k != "metadata_modified" and k not in OUTCOME_KEYS}
     # As a mapping: CKAN does not promise an order of extras across updates.
     pkg["extras"] = {e["key"]: e["value"] for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS}
     return pkg
@@ -250,7 +251,7 @@ def test_bad_export_is_quarantined_and_nothing_is_published(zone, case):
     assert not (zone["data"] / "curated" / DUKCAPIL / "2026-08.parquet").exists()
     assert published(zone, DUKCAPIL, "csv").read_bytes() == csv_before
     assert public_version(zone, DUKCAPIL) == before
-    outcome = {e["key"]: e["value"] for e in package(zone, DUKCAPIL)["extras"]}
+    outcome = extras_of(package(zone, DUKCAPIL))
     assert outcome["satudata_last_run_status"] == "failed" and outcome["satudata_last_run_id"] == run.run_id
 
 

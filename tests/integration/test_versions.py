@@ -22,6 +22,7 @@ import pytest
 import requests
 
 from satudata.periods import Period
+from satudata.publish.ckan import extras_of, resource_digest
 from tests.conftest import REPO, sqlite_conn
 from tests.faultproxy import FaultProxy
 
@@ -113,8 +114,8 @@ def portal_state(env) -> dict:
     if log is not None:
         body = requests.get(log["url"], timeout=30, headers={"Authorization": env["portal"]["api_token"]})
         log_rows = list(csv.DictReader(io.StringIO(body.content.decode("utf-8"), newline="")))
-    extras = {e["key"]: e["value"] for e in package["extras"]}
-    return {"hashes": {r["name"]: r["hash"] for r in package["resources"]}, "extras": extras,
+    extras = extras_of(package)
+    return {"hashes": {r["name"]: resource_digest(r) for r in package["resources"]}, "extras": extras,
             "datastore": rows, "log": log_rows, "private": package["private"], "modified": package["metadata_modified"]}
 
 
