@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,9 +94,19 @@ class CkanMetadata(Strict):
     maintainer: str
     maintainer_email: str | None = None
     extras: dict[str, str] = {}
-    conforms_to: list[str] = Field([], description="Standards or methods the data follows (DCAT conformsTo).")
+    conforms_to: list[str] = Field([], description="IRIs of the standards the data follows (DCAT conformsTo); "
+                                   "a standard without an IRI is named in the extra `rujukan`.")
     spatial_uri: str | None = Field(None, description="URI of the area covered (DCAT spatial).")
     chart: Chart | None = None
+
+    @field_validator("conforms_to")
+    @classmethod
+    def _standards_are_iris(cls, value: list[str]) -> list[str]:
+        for i, iri in enumerate(value):
+            if not re.fullmatch(r"https?://[^\s<>\"{}|\\^`]+", iri):
+                raise ValueError(f"item {i + 1} is not an http(s) IRI: DCAT-AP wants a standard's IRI here; "
+                                 "name a standard that has none in the extra `rujukan`")
+        return value
 
 
 PersonalDataKind = Literal["nik", "no_kk", "nip", "npwp", "telepon", "email"]

@@ -34,6 +34,8 @@ def test_period_bounds(key, first, last):
 
 def test_extras_keep_catalog_fields_and_add_dcat_keys():
     entry = get_entry(DATASET)
+    entry = entry.model_copy(update={"ckan": entry.ckan.model_copy(
+        update={"conforms_to": ["https://example.go.id/standar/kode-wilayah"]})})
     extras = dataset_extras(entry, "2026-08", "2026-10")
     assert {k: extras[k] for k in entry.ckan.extras} == entry.ckan.extras
     assert extras["periode_data"] == "2026-08 s.d. 2026-10"
