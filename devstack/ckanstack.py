@@ -641,7 +641,8 @@ def satudata_settings() -> dict[str, str]:
         "scheming.dataset_schemas": SCHEMA_FILE.as_uri(),
         "scheming.presets": "ckanext.scheming:presets.json ckanext.dcat.schemas:presets.yaml",
         "scheming.dataset_fallback": "false",
-        "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3 euro_dcat_ap_scheming",
+        "ckanext.dcat.rdf.profiles": "euro_dcat_ap_3",  # scheming-aware: it includes euro_dcat_ap_scheming
+        "ckan.site_description": "Portal Satu Data: data terbuka perangkat daerah, diterbitkan oleh walidata.",
         "ckan.locale_default": "id",
         "ckan.locales_offered": "id en",
         # Resource formats are EU file-type URIs (DCAT-AP): the chart keeps its image view.
