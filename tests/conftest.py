@@ -67,21 +67,30 @@ def sample_sqlite(tmp_root) -> Path:
     return ensure_licensing_sqlite(tmp_root / "sources" / "dpmptsp_perizinan.sqlite")
 
 
-@pytest.fixture(scope="session")
-def ckan_portal():
-    """The real local CKAN 2.12 test portal: {url, api_token, ...}."""
+def _portal(instance: str, port: int, *options: str):
     devstack = REPO / "devstack" / "ckanstack.py"
     cmd = [sys.executable, str(devstack)]
     proc = subprocess.run(
-        [*cmd, "up", "--instance", TEST_PORTAL_INSTANCE, "--port", str(TEST_PORTAL_PORT)],
+        [*cmd, "up", "--instance", instance, "--port", str(port), *options],
         stdout=subprocess.PIPE, text=True, check=False,
     )
     if proc.returncode != 0:
-        pytest.fail(f"the CKAN test portal did not start (exit {proc.returncode})")
-    portal = json.loads(proc.stdout.strip().splitlines()[-1])
-    yield portal
+        pytest.fail(f"the CKAN test portal {instance} did not start (exit {proc.returncode})")
+    yield json.loads(proc.stdout.strip().splitlines()[-1])
     if os.environ.get("SATUDATA_KEEP_TEST_PORTAL") != "1":
-        subprocess.run([*cmd, "down", "--instance", TEST_PORTAL_INSTANCE, "--purge"], check=False)
+        subprocess.run([*cmd, "down", "--instance", instance, "--purge"], check=False)
+
+
+@pytest.fixture(scope="session")
+def ckan_portal():
+    """The real local CKAN 2.12 test portal, with the Satu Data schema and DCAT: {url, api_token, ...}."""
+    yield from _portal(TEST_PORTAL_INSTANCE, TEST_PORTAL_PORT)
+
+
+@pytest.fixture(scope="session")
+def plain_ckan_portal():
+    """A second test portal without the extensions (``ckanstack up --plain``), as many portals run."""
+    yield from _portal(f"{TEST_PORTAL_INSTANCE}_plain", TEST_PORTAL_PORT + 1, "--plain")
 
 
 @pytest.fixture
