@@ -2,7 +2,10 @@
 
 Satu Data fields come from the catalog's ``ckan.extras``; the DCAT-friendly keys are the
 extras that ckanext-dcat's ``euro_dcat_ap`` profiles read (temporal_start/_end, frequency,
-spatial_text/_uri, conforms_to), so a portal that adds ckanext-dcat serves them as DCAT.
+spatial_text/_uri, conforms_to), so a portal that adds ckanext-dcat serves them as DCAT. On a
+portal with the Satu Data schema (``deploy/ckan/satudata_schema.yaml``) ``publish.ckan.as_fields``
+writes them as its fields (``SCHEMA_FIELDS``; temporal_coverage, spatial_coverage and
+conforms_to as the DCAT-AP schema's structured fields) and ``extras_of`` reads both forms back.
 """
 
 from __future__ import annotations
