@@ -82,7 +82,7 @@ def _portal_state(zone) -> dict:
     pkg = client.action.package_show(id=get_entry(DATASET).ckan.name)
     pkg = {k: v for k, v in pkg.items() if k != "metadata_modified" and k not in OUTCOME_KEYS}
     # As a mapping: CKAN does not promise an order of extras across updates.
-    pkg["extras"] = {e["key"]: e["value"] for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS}
+    pkg["extras"] = {e["key"]: e["value"] for e in pkg.get("extras", []) if e["key"] not in OUTCOME_KEYS}
     return {"package": pkg, "datasets": client.action.package_list()}
 
 

@@ -91,7 +91,7 @@ def public_version(zone, dataset: str) -> dict:
     """The dataset as the public sees its data: everything but the run-outcome fields."""
     pkg = {k: v for k, v in package(zone, dataset).items() if k != "metadata_modified" and k not in OUTCOME_KEYS}
     # As a mapping: CKAN does not promise an order of extras across updates.
-    pkg["extras"] = {e["key"]: e["value"] for e in pkg["extras"] if e["key"] not in OUTCOME_KEYS}
+    pkg["extras"] = {e["key"]: e["value"] for e in pkg.get("extras", []) if e["key"] not in OUTCOME_KEYS}
     return pkg
 
 
