@@ -147,7 +147,7 @@ def test_dag_publishes_a_formula_neutralised(dag_zone, tmp_path, monkeypatch):
     assert str(run.state) == "success", _states(run)
 
     pkg = dag_zone["client"].action.package_show(id=get_entry(DATASET).ckan.name)
-    csv_resource = next(r for r in pkg["resources"] if r["format"] == "CSV")
+    csv_resource = next(r for r in pkg["resources"] if r["format"].rsplit("/", 1)[-1] == "CSV")
     body = requests.get(csv_resource["url"], timeout=30,
                         headers={"Authorization": dag_zone["portal"]["api_token"]}).text
     names = {row["jenis_izin"] for row in csv.DictReader(io.StringIO(body))}

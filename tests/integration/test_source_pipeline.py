@@ -119,7 +119,7 @@ def raw_files(record: dict) -> tuple[dict, list[Path]]:
 
 def assert_published_matches_portal(zone, dataset: str, rows: int) -> str:
     pkg = package(zone, dataset)
-    csv = next(r for r in pkg["resources"] if r["format"] == "CSV")
+    csv = next(r for r in pkg["resources"] if r["format"].rsplit("/", 1)[-1] == "CSV")
     body = download(zone, csv)
     assert body == published(zone, dataset, "csv").read_bytes()
     text = body.decode("utf-8")
