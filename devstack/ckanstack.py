@@ -645,8 +645,10 @@ def satudata_settings() -> dict[str, str]:
         "ckan.site_description": "Portal Satu Data: data terbuka perangkat daerah, diterbitkan oleh walidata.",
         "ckan.locale_default": "id",
         "ckan.locales_offered": "id en",
-        # Resource formats are EU file-type URIs (DCAT-AP): the chart keeps its image view.
+        # Resource formats are EU file-type IRIs (DCAT-AP): the chart keeps its image view and
+        # the JSON files their text view (CKAN compares formats lower-cased).
         "ckan.preview.image_formats": f"png jpeg jpg gif {EU_FILE_TYPE}png",
+        "ckan.preview.json_formats": f"json {EU_FILE_TYPE}json",
     }
 
 

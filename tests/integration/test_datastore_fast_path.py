@@ -19,6 +19,7 @@ from satudata import settings
 from satudata.catalog import get_entry
 from satudata.publish import DataStoreLoadError
 from satudata.publish.datastore import sync_datastore
+from tests.conftest import BARE_DATASET
 
 pytestmark = pytest.mark.integration
 
@@ -98,7 +99,7 @@ def test_copy_fast_path_matches_api_path(ckan_client, write_conn, airflow_db, mo
         client.action.dataset_purge(id="fastpath-datastore")
     except Exception:
         pass
-    pkg = client.action.package_create(name="fastpath-datastore", owner_org="fastpath-org")
+    pkg = client.action.package_create(name="fastpath-datastore", owner_org="fastpath-org", **BARE_DATASET)
     api = client.action.resource_create(package_id=pkg["id"], name="api.csv", url="http://example.invalid/a.csv")
     fast = client.action.resource_create(package_id=pkg["id"], name="fast.csv", url="http://example.invalid/f.csv")
     dsn = datastore_write_dsn(settings.datastore_write_conn_id())
@@ -153,7 +154,7 @@ def test_a_refused_batch_names_its_rows_and_stops_the_load(ckan_client, airflow_
         client.action.dataset_purge(id="fastpath-refused")
     except Exception:
         pass
-    pkg = client.action.package_create(name="fastpath-refused", owner_org="fastpath-org")
+    pkg = client.action.package_create(name="fastpath-refused", owner_org="fastpath-org", **BARE_DATASET)
     res = client.action.resource_create(package_id=pkg["id"], name="bad.csv", url="http://example.invalid/b.csv")
     history = _history([8, 9], ["64.01", "64.02", "64.03"]).astype({"jumlah_izin_terbit": object})
     history.loc[9, "jumlah_izin_terbit"] = "sembilan"  # row 9: in the third batch (rows 8-11)
@@ -178,7 +179,7 @@ def test_stale_rows_are_deleted_past_the_portals_read_limit(ckan_client, write_c
         client.action.dataset_purge(id="fastpath-stale")
     except Exception:
         pass
-    pkg = client.action.package_create(name="fastpath-stale", owner_org="fastpath-org")
+    pkg = client.action.package_create(name="fastpath-stale", owner_org="fastpath-org", **BARE_DATASET)
     res = client.action.resource_create(package_id=pkg["id"], name="many.csv", url="http://example.invalid/m.csv")
     august = _history([8], ["64.01", "64.02"])
     september = _history([9], ["64.01", "64.02"])

@@ -22,7 +22,7 @@ from satudata import settings as satudata_settings
 from satudata.catalog import get_entry
 from satudata.publish.datastore import sync_datastore
 from tests.adversarial import CELL, CELLS, has_controls, runs_as_formula
-from tests.conftest import sqlite_conn
+from tests.conftest import BARE_DATASET, sqlite_conn
 from tests.integration.test_datastore_fast_path import write_conn  # noqa: F401  (fixture)
 from tests.integration.test_publish_faults import OCTOBER, build, env, point_at, publish, purge, variant  # noqa: F401
 from transforms.tables import spreadsheet_safe
@@ -91,7 +91,7 @@ def package(ckan_client):
         client.action.dataset_purge(id="output-safety")
     except Exception:
         pass
-    pkg = client.action.package_create(name="output-safety", owner_org="output-safety-org")
+    pkg = client.action.package_create(name="output-safety", owner_org="output-safety-org", **BARE_DATASET)
     yield pkg
     client.action.dataset_purge(id=pkg["id"])
 
