@@ -20,7 +20,15 @@ from ckanapi import NotFound, ValidationError
 
 from satudata import settings
 from satudata.publish import CkanClient
-from satudata.publish.ckan import PublishFile, create_once, find_dataset, refused, upsert_resource
+from satudata.publish.ckan import (
+    PublishFile,
+    as_fields,
+    create_once,
+    find_dataset,
+    refused,
+    satudata_schema,
+    upsert_resource,
+)
 from transforms.writing import replacing
 
 log = logging.getLogger(__name__)
@@ -166,9 +174,26 @@ def _ensure_walidata_organization(client: CkanClient) -> dict[str, Any]:
     return created
 
 
+def _satu_data_fields(client: CkanClient, walidata: str) -> dict[str, Any]:
+    """The schema's required Satu Data fields of the status dataset (none on a portal without the
+    schema): the walidata produces the page, daily, for the province."""
+    schema = satudata_schema(client)
+    if schema is None:
+        return {}
+    return as_fields({"produsen_data": walidata, "walidata": walidata, "frekuensi_penerbitan": "Harian",
+                      "level_penyajian": "Provinsi"}, schema)
+
+
 def _ensure_status_dataset(client: CkanClient) -> dict[str, Any]:
     package = find_dataset(client, STATUS_DATASET)
     if package is not None and package.get("state") != "deleted":
+        required = _satu_data_fields(client, (package.get("organization") or {}).get("title")
+                                     or settings.walidata_organization()[1])
+        if required and not package.get("walidata"):
+            # Made before the portal had the schema: without them no resource could be updated.
+            required.pop("extras", None)
+            patched: dict[str, Any] = client.call_action("package_patch", {"id": package["id"], **required})
+            return patched
         return package
     if package is not None:
         restored: dict[str, Any] = client.call_action("package_patch", {"id": package["id"], "state": "active"})
@@ -184,6 +209,7 @@ def _ensure_status_dataset(client: CkanClient) -> dict[str, Any]:
         "license_id": settings.default_license_id(),
         "tags": [{"name": "status"}, {"name": "walidata"}],
     }
+    fields |= _satu_data_fields(client, org.get("title") or settings.walidata_organization()[1])
     try:
         created, _ = create_once(client, "package_create", fields, lambda: find_dataset(client, STATUS_DATASET))
     except ValidationError as exc:
