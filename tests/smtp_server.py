@@ -1,0 +1,89 @@
+"""A local SMTP server for the tests (aiosmtpd, on 127.0.0.1): it records what it receives.
+
+Answers may be queued (``refuse_next``) to play a busy or refusing mail server.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+
+@dataclass
+class Received:
+    sender: str
+    recipients: list[str]
+    raw: bytes
+
+    @property
+    def message(self) -> EmailMessage:
+        parsed: EmailMessage = message_from_bytes(self.raw, policy=policy.default)  # type: ignore[assignment]
+        return parsed
+
+    def part(self, subtype: str) -> str:
+        """The decoded text of the ``text/<subtype>`` part (SMTP's CRLF line ends as ``\\n``)."""
+        found = self.message.get_body(preferencelist=(subtype,))
+        assert found is not None and found.get_content_subtype() == subtype, subtype
+        return str(found.get_content()).replace("\r\n", "\n")
+
+    @property
+    def everything(self) -> str:
+        """Headers, raw bytes and every decoded part: what a leak test must search."""
+        parts = [str(p.get_content()) for p in self.message.walk() if p.get_content_maintype() == "text"]
+        return "\n".join([str(self.message["Subject"]), self.raw.decode("utf-8", "replace"), *parts])
+
+
+@dataclass
+class RecordingHandler:
+    received: list[Received] = field(default_factory=list)
+    answers: list[str] = field(default_factory=list)
+
+    def refuse_next(self, *answers: str) -> None:
+        """Answer the next DATA commands with these (e.g. ``451 4.3.0 try again later``)."""
+        self.answers.extend(answers)
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's hook name)
+        if self.answers:
+            return self.answers.pop(0)
+        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalSmtpServer:
+    """aiosmtpd's Controller on a free loopback port, with the recording handler."""
+
+    def __init__(self) -> None:
+        import logging
+
+        from aiosmtpd.controller import Controller
+
+        logging.getLogger("mail.log").setLevel(logging.WARNING)  # a line per SMTP command otherwise
+        self.handler = RecordingHandler()
+        self.port = free_port()
+        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> LocalSmtpServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+    @property
+    def received(self) -> list[Received]:
+        return self.handler.received
+
+    def connection(self, sender: str = "satudata@diskominfo.kaltimprov.example") -> str:
+        """An Airflow SMTP connection (JSON) to this server: no TLS, the sender in ``from_email``."""
+        return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": self.port,
+                           "extra": {"from_email": sender, "disable_tls": True, "disable_ssl": True,
+                                     "timeout": 5, "retry_limit": 0}})
