@@ -179,13 +179,13 @@ def retry_delay_seconds() -> float:
 # uploads the full history and loads the DataStore (through the API ~3,000 rows/s), so it gets
 # the most; a task stopped this way fails and is retried like any other failure.
 TASK_TIMEOUT_MINUTES = {"extract": 60, "transform": 60, "validate": 60, "write": 30, "publish": 120,
-                        "record_failure": 10, "check_deliveries": 15, "publish_status_page": 10}
+                        "record_failure": 10, "check_deliveries": 15, "publish_status_page": 10, "send_digest": 30}
 
 
 def task_timeout_minutes(task: str) -> float:
     """SATUDATA_<TASK>_TASK_TIMEOUT_MINUTES (e.g. SATUDATA_PUBLISH_TASK_TIMEOUT_MINUTES), default
     ``TASK_TIMEOUT_MINUTES``: extract, transform, validate 60; write 30; publish 120; record_failure 10;
-    the delivery monitor's check_deliveries 15, publish_status_page 10."""
+    the delivery monitor's check_deliveries 15, publish_status_page 10; the weekly digest's send_digest 30."""
     return _number(f"SATUDATA_{task.upper()}_TASK_TIMEOUT_MINUTES", TASK_TIMEOUT_MINUTES[task])
 
 

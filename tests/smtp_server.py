@@ -23,6 +23,11 @@ class Received:
         parsed: EmailMessage = message_from_bytes(self.raw, policy=policy.default)  # type: ignore[assignment]
         return parsed
 
+    @property
+    def subject(self) -> str:
+        """The Subject as a mail program shows it (Python may fold a long one before its first word)."""
+        return " ".join(str(self.message["Subject"]).split())
+
     def part(self, subtype: str) -> str:
         """The decoded text of the ``text/<subtype>`` part (SMTP's CRLF line ends as ``\\n``)."""
         found = self.message.get_body(preferencelist=(subtype,))

@@ -16,7 +16,7 @@ def test_a_notice_arrives_as_text_and_html(smtp_server):
     assert send_mail(NOTICE, TO) == "satudata@diskominfo.kaltimprov.example"
     [mail] = smtp_server.received
     assert mail.recipients == TO and mail.sender == "satudata@diskominfo.kaltimprov.example"
-    assert mail.message["Subject"] == NOTICE.subject and mail.message["Reply-To"] == "satudata@kaltimprov.go.id"
+    assert mail.subject == NOTICE.subject and mail.message["Reply-To"] == "satudata@kaltimprov.go.id"
     assert mail.part("plain") == NOTICE.text and "Teks HTML" in mail.part("html")
 
 

@@ -192,7 +192,7 @@ def test_producer_needs_a_way_to_be_reached(tmp_path, permits):
         load_entry(_write(tmp_path, permits))
     permits["producer"] = {"name": "DPMPTSP Provinsi Kalimantan Timur", "webhook_conn_id": "dpmptsp_notices"}
     assert load_entry(_write(tmp_path, permits)).producer.webhook_conn_id == "dpmptsp_notices"
-    permits["producer"] = {"name": "DPMPTSP", "email": ["Izin@DPMPTSP.kaltimprov.go.id", "izin@dpmptsp.kaltimprov.go.id"]}
+    permits["producer"] = {"name": "DPMPTSP", "email": ["Izin@dpmptsp.go.id", "izin@dpmptsp.go.id"]}
     with pytest.raises(CatalogError, match="listed twice"):
         load_entry(_write(tmp_path, permits))
 
