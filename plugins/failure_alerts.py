@@ -9,12 +9,16 @@ fix, in Indonesian and without data values (``satudata.notices``).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from satudata import settings
-from satudata.catalog import DatasetEntry
+from satudata.catalog import DatasetEntry, Producer
 from satudata.ops import worker_hostname
 from transforms.limits import error_text
+
+if TYPE_CHECKING:
+    from satudata.notices import Notice
 
 log = logging.getLogger(__name__)
 
@@ -134,18 +138,23 @@ class NotifyProducer:
             return []  # no period ran: nothing the producer could fix
         key = notices.notice_key(self.entry.id, run.run_id, task_id, getattr(ti, "map_index", -1),
                                  getattr(ti, "try_number", None))
+        channels = _channels(producer)
+        if not channels:
+            return []
         notice = notices.producer_notice(self.entry, run.period.key, problem, key, _public_dataset_url(self.entry))
         sent = []
-        for channel, send in _channels(producer, notice):
+        for channel, send in channels:
             record = notices.sent_record(self.entry.id, f"{key}.{channel}")
             if not notices.claim(record):
                 log.info("%s: %s notice %s was sent already: not again", run.label, channel, key)
                 continue
             try:
-                send()
-            except Exception:
+                send(notice)
+            except Exception as exc:  # released: a later callback of this try may send it; other channels go on
                 notices.release(record)
-                raise
+                log.warning("%s: the %s notice to the producer was not sent: %s", run.label, channel,
+                            _redact(f"{type(exc).__name__}: {exc}"))
+                continue
             notices.mark_sent(record, channel=channel, run_id=run.run_id, task_id=task_id, status_of_run=problem.kind,
                               subject=notice.subject)
             log.info("%s: %s notice (%s) sent to the producer %s", run.label, channel, problem.kind, producer.name)
@@ -153,15 +162,32 @@ class NotifyProducer:
         return sent
 
 
-def _channels(producer: Any, notice: Any) -> list[tuple[str, Any]]:
+def _channels(producer: Producer) -> list[tuple[str, Callable[[Notice], object]]]:
+    """The producer's channels this deployment can send on (e-mail needs the SMTP connection), each a sender."""
     from notice_delivery import post_webhook, send_mail
 
-    channels: list[tuple[str, Any]] = []
+    channels: list[tuple[str, Callable[[Notice], object]]] = []
     if producer.email:
-        channels.append(("email", lambda: send_mail(notice, producer.email)))
+        if _connection_exists(settings.smtp_conn_id()):
+            channels.append(("email", lambda notice: send_mail(notice, producer.email)))
+        else:
+            log.warning("no SMTP connection %r: the e-mail notice to %s is not sent", settings.smtp_conn_id(),
+                        producer.name)
     if producer.webhook_conn_id:
-        channels.append(("webhook", lambda: post_webhook(notice, producer.webhook_conn_id)))
+        conn_id = producer.webhook_conn_id
+        channels.append(("webhook", lambda notice: post_webhook(notice, conn_id)))
     return channels
+
+
+def _connection_exists(conn_id: str) -> bool:
+    from airflow.sdk.bases.hook import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return False
+    return True
 
 
 def _public_dataset_url(entry: DatasetEntry) -> str | None:

@@ -140,7 +140,7 @@ def agency_conns(agency_api, monkeypatch):
 @pytest.fixture
 def smtp_server(monkeypatch):
     """A local SMTP server that records what it receives; ``smtp_default`` points at it, retries wait 0.01 s."""
-    from tests.smtp_server import LocalSmtpServer
+    from tests.receivers import LocalSmtpServer
 
     with LocalSmtpServer() as server:
         monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", server.connection())

@@ -17,7 +17,7 @@ import pytest
 from devstack.samples import agencies as sample_agencies
 from satudata.catalog import get_entry, load_catalog
 from tests.conftest import REPO, sqlite_conn
-from tests.integration.test_failure_alerts import webhook  # noqa: F401 (the alerts webhook fixture)
+from tests.receivers import RecordingWebhook
 
 pytestmark = pytest.mark.integration
 
@@ -63,10 +63,7 @@ def task_instance(run, task_id: str):
         return session.query(TaskInstance).filter_by(dag_id=run.dag_id, run_id=run.run_id, task_id=task_id).one()
 
 
-def test_a_blocked_run_tells_the_producer_once_without_values(zone, smtp_server, webhook, tmp_path,  # noqa: F811
-                                                               monkeypatch):
-    url, alerts = webhook
-    monkeypatch.setenv("AIRFLOW_CONN_SATUDATA_ALERTS", json.dumps({"conn_type": "http", "host": url}))
+def test_a_blocked_run_tells_the_producer_once_without_values(zone, smtp_server, tmp_path, monkeypatch):
     planted = tmp_path / "licensing.sqlite"
     shutil.copy(zone["sqlite"], planted)
     with sqlite3.connect(planted) as db:
@@ -75,10 +72,12 @@ def test_a_blocked_run_tells_the_producer_once_without_values(zone, smtp_server,
         db.execute(f"UPDATE jenis_izin SET nama = 'Izin Reklame {NIK}' WHERE kode = 'REKLAME'")
     monkeypatch.setenv("AIRFLOW_CONN_DPMPTSP_PERIZINAN", sqlite_conn(planted))
 
-    run = run_dag(PERMITS, OCTOBER_RUN)
+    with RecordingWebhook() as alerts:
+        monkeypatch.setenv("AIRFLOW_CONN_SATUDATA_ALERTS", alerts.connection())
+        run = run_dag(PERMITS, OCTOBER_RUN)
 
     assert str(run.state) == "failed"
-    assert len(alerts) == 1 and alerts[0]["task_id"] == "validate"
+    assert len(alerts.received) == 1 and alerts.received[0]["task_id"] == "validate"  # the operators' alert too
     # The values were there to leak: the raw archive holds them.
     import pyarrow.parquet as pq
 
@@ -87,8 +86,7 @@ def test_a_blocked_run_tells_the_producer_once_without_values(zone, smtp_server,
     assert REGION_MARKER in set(raw["kode_wilayah"]) and raw["nama_jenis_izin"].str.contains(NIK).any()
     [mail] = smtp_server.received
     assert mail.recipients == ["satudata@dpmptsp.kaltimprov.example"]
-    assert mail.subject == (f"[Satu Data] Diblokir oleh gerbang mutu: {get_entry(PERMITS).ckan.title} "
-                                       "(2026-10)")
+    assert mail.subject == f"[Satu Data] Diblokir oleh gerbang mutu: {get_entry(PERMITS).ckan.title} (2026-10)"
     text = mail.part("plain")
     assert "Status: diblokir oleh gerbang mutu" in text and "Periode: Oktober 2026 (2026-10)" in text
     assert re.search(r"\[expect_column_values_to_be_in_set, kolom kode_kabupaten_kota\]: \d+ baris tidak sesuai",

@@ -41,7 +41,7 @@ def test_a_refusal_is_not_retried_and_is_reported(smtp_server):
 def test_an_unreachable_server_gives_up_after_the_retries(monkeypatch):
     from notice_delivery import NoticeNotSent, send_mail
 
-    from tests.smtp_server import LocalSmtpServer, free_port
+    from tests.receivers import LocalSmtpServer, free_port
 
     server = LocalSmtpServer()  # never started: its port refuses connections
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", server.connection().replace(str(server.port), str(free_port())))
@@ -59,3 +59,20 @@ def test_without_a_sender_nothing_is_sent(smtp_server, monkeypatch):
     with pytest.raises(NoticeNotSent, match="from_email"):
         send_mail(NOTICE, TO)
     assert smtp_server.received == []
+
+
+def test_a_webhook_receives_the_notice_as_json(monkeypatch):
+    from notice_delivery import NoticeNotSent, post_webhook
+
+    from tests.receivers import RecordingWebhook
+
+    monkeypatch.setenv("SATUDATA_NOTICE_BACKOFF_SECONDS", "0.01")
+    with RecordingWebhook() as hook:
+        monkeypatch.setenv("AIRFLOW_CONN_DPMPTSP_NOTICES", hook.connection())
+        hook.answers += [503, 204, 400]
+        post_webhook(NOTICE, "dpmptsp_notices")  # a 503 first: tried again
+        assert len(hook.received) == 2
+        assert hook.received[-1] == {"subject": NOTICE.subject, "text": NOTICE.text, "key": "k-delivery"}
+        with pytest.raises(NoticeNotSent, match="dpmptsp_notices"):
+            post_webhook(NOTICE, "dpmptsp_notices")  # a 400 is not retried
+        assert len(hook.received) == 3

@@ -1,4 +1,4 @@
-"""A local SMTP server for the tests (aiosmtpd, on 127.0.0.1): it records what it receives.
+"""Local receivers for the tests: an SMTP server (aiosmtpd) and a webhook, on 127.0.0.1, recording what they receive.
 
 Answers may be queued (``refuse_next``) to play a busy or refusing mail server.
 """
@@ -92,3 +92,41 @@ class LocalSmtpServer:
         return json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": self.port,
                            "extra": {"from_email": sender, "disable_tls": True, "disable_ssl": True,
                                      "timeout": 5, "retry_limit": 0}})
+
+
+class RecordingWebhook:
+    """A loopback HTTP server that records the JSON POSTed to it and answers with queued statuses (else 204)."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.received: list[dict] = []
+        self.answers: list[int] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's hook name)
+                outer.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+                self.send_response(outer.answers.pop(0) if outer.answers else 204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/notices"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> RecordingWebhook:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def connection(self) -> str:
+        """An Airflow HTTP connection (JSON) to this server."""
+        return json.dumps({"conn_type": "http", "host": self.url})
