@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from satudata import settings
 from satudata.catalog import DatasetEntry
+from satudata.delivery import LATE
 from satudata.status import DatasetState
 
 ProblemKind = Literal["blocked", "quarantined", "failed"]
@@ -304,12 +305,15 @@ def _state_cells(state: DatasetState) -> list[str]:
         run = "belum ada di portal"
     else:
         run = RUN_STATUS.get(state.last_run_status or "", state.last_run_status or "belum ada catatan")
+    delivery = state.delivery_status or "-"
+    if state.delivery_status and state.expected_period:
+        delivery += f" (diharapkan {state.expected_period})"
     return [state.title, state.dataset_id, run,
             QUALITY_STATUS.get(state.quality_status or "", state.quality_status or "-"),
-            state.last_period or "-", (state.last_validated or "-")[:10]]
+            state.last_period or "-", delivery, (state.last_validated or "-")[:10]]
 
 
-DIGEST_COLUMNS = ["Dataset", "ID", "Run terakhir", "Mutu", "Periode terbit terakhir", "Diperiksa"]
+DIGEST_COLUMNS = ["Dataset", "ID", "Run terakhir", "Mutu", "Periode terbit terakhir", "Penyerahan", "Diperiksa"]
 
 
 def walidata_digest(states: Sequence[DatasetState], as_of: date) -> Notice:
@@ -317,20 +321,21 @@ def walidata_digest(states: Sequence[DatasetState], as_of: date) -> Notice:
     by_agency: dict[str, list[DatasetState]] = {}
     for state in sorted(states, key=lambda s: (s.agency, s.dataset_id)):
         by_agency.setdefault(state.agency, []).append(state)
-    needing = [s for s in states if not s.on_portal or s.last_run_status in ("blocked", "failed")]
+    needing = [s for s in states if not s.on_portal or s.last_run_status in ("blocked", "failed")
+               or s.delivery_status == LATE]
     subject = (f"{SUBJECT_PREFIX} Ringkasan mingguan {as_of.isoformat()}: {len(states)} dataset, "
                f"{len(needing)} perlu tindakan")
     lines = [f"Ringkasan mingguan Satu Data per {as_of.isoformat()}: {len(states)} dataset dari "
-             f"{len(by_agency)} produsen data; {len(needing)} perlu tindakan (diblokir, gagal, atau belum ada "
-             "di portal).", ""]
+             f"{len(by_agency)} produsen data; {len(needing)} perlu tindakan (diblokir, gagal, terlambat, atau "
+             "belum ada di portal).", ""]
     sections = []
     for agency, rows in by_agency.items():
         lines.append(f"== {agency} ==")
         for state in rows:
-            title, ident, run, quality, period, checked = _state_cells(state)
-            contact = "" if state.producer_contact else "  (kontak produsen belum dicatat di katalog)"
+            title, ident, run, quality, period, delivery, checked = _state_cells(state)
+            contact = "  (kontak produsen belum dicatat di katalog)" if not state.producer_contact else ""
             lines.append(f"- {title} [{ident}]: run terakhir {run}; mutu {quality}; periode terbit terakhir "
-                         f"{period}; diperiksa {checked}{contact}")
+                         f"{period}; penyerahan {delivery}; diperiksa {checked}{contact}")
         lines.append("")
         cells = "".join(
             "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in _state_cells(s)) + "</tr>" for s in rows)

@@ -1,10 +1,11 @@
 """Every catalog dataset's state as the portal shows it: its last run, its quality, its last period published.
 
 Read from the outcome extras each run leaves on the dataset (``satudata.publish.release``:
-``satudata_last_run_status``, ``satudata_quality_status``, ``satudata_last_validated``) and the
-period metadata of the last publication (``periode_data``). The portal is the one place that
-holds every run's outcome, wherever the run ran, so the weekly digest reads it there; nothing
-here reads Airflow or the data zone.
+``satudata_last_run_status``, ``satudata_quality_status``, ``satudata_last_validated``), the
+delivery monitor's status (``satudata.delivery``: ``satudata_status_terbit``, the period it
+expected) and the last period the public sees (``delivery.published_period``). The portal is the
+one place that holds every run's outcome, wherever the run ran, so the weekly digest reads it
+there; nothing here reads Airflow or the data zone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from satudata.catalog import DatasetEntry
+from satudata.delivery import EXPECTED_KEY, STATUS_KEY, PublishedPeriodUnreadable, published_period
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class DatasetState:
     last_validated: str | None
     last_run_id: str | None
     last_period: str | None
+    delivery_status: str | None
+    expected_period: str | None
     url: str | None
 
 
@@ -40,10 +44,12 @@ def agency_of(entry: DatasetEntry) -> str:
     return entry.producer.name if entry.producer else entry.ckan.organization.title
 
 
-def last_period(extras: dict[str, str]) -> str | None:
-    """The newest period a publication holds, from ``periode_data`` (``2024-01 s.d. 2026-10``)."""
-    newest = extras.get("periode_data", "").rpartition(" s.d. ")[2].strip()
-    return newest or None
+def _last_period(entry: DatasetEntry, package: dict[str, Any] | None) -> str | None:
+    try:
+        period = published_period(entry, package)
+    except PublishedPeriodUnreadable:
+        return None  # the monitor reports it; the digest shows no period
+    return period.key if period else None
 
 
 def dataset_state(entry: DatasetEntry, package: dict[str, Any] | None, portal_url: str) -> DatasetState:
@@ -62,7 +68,9 @@ def dataset_state(entry: DatasetEntry, package: dict[str, Any] | None, portal_ur
         quality_status=extras.get("satudata_quality_status"),
         last_validated=extras.get("satudata_last_validated"),
         last_run_id=extras.get("satudata_last_run_id"),
-        last_period=last_period(extras),
+        last_period=_last_period(entry, package) if present else None,
+        delivery_status=extras.get(STATUS_KEY),
+        expected_period=extras.get(EXPECTED_KEY),
         url=f"{portal_url.rstrip('/')}/dataset/{entry.ckan.name}" if present else None,
     )
 

@@ -157,7 +157,7 @@ def test_the_weekly_digest_tells_the_walidata_every_datasets_state(zone, smtp_se
     status = {"published": "terbit", "blocked": "diblokir gerbang mutu"}[extras["satudata_last_run_status"]]
     assert (f"[{PERMITS}]: run terakhir {status}; mutu "
             f"{'lulus' if extras['satudata_quality_status'] == 'passed' else 'tidak lulus'}; "
-            "periode terbit terakhir 2026-10") in text
+            "periode terbit terakhir 2026-10; penyerahan ") in text
     assert f"[{DUKCAPIL}]: run terakhir belum ada di portal" in text
     assert "<table" in mail.part("html")
 

@@ -166,24 +166,31 @@ def _state(dataset_id: str, agency: str, **extras: str) -> DatasetState:
 def test_digest_groups_every_dataset_by_agency():
     states = [
         _state(PERMITS, "DPMPTSP", satudata_last_run_status="published", satudata_quality_status="passed",
-               satudata_last_validated="2026-11-05T01:00:00+00:00", periode_data="2024-01 s.d. 2026-10"),
+               satudata_last_validated="2026-11-05T01:00:00+00:00", periode_data="2024-01 s.d. 2026-10",
+               satudata_status_terbit="tepat waktu", satudata_periode_diharapkan="2026-10"),
         _state("mpp_kunjungan_harian", "DPMPTSP", satudata_last_run_status="blocked",
                satudata_quality_status="failed", periode_data="2026-01-01 s.d. 2026-11-20"),
         dataset_state(get_entry("skm_ikm_semester"), None, "https://data.example"),
+        _state("dishub_penumpang_bulanan", "Dinas Perhubungan", satudata_last_run_status="published",
+               satudata_quality_status="passed", periode_data="2026-01 s.d. 2026-08",
+               satudata_status_terbit="terlambat", satudata_periode_diharapkan="2026-10"),
     ]
     notice = notices.walidata_digest(states, date(2026, 11, 30))
-    assert notice.subject == "[Satu Data] Ringkasan mingguan 2026-11-30: 3 dataset, 2 perlu tindakan"
+    assert notice.subject == "[Satu Data] Ringkasan mingguan 2026-11-30: 4 dataset, 3 perlu tindakan"
     text = notice.text
     assert text.index("== Biro Organisasi Setda Provinsi Kalimantan Timur ==") < text.index("== DPMPTSP ==")
-    assert ("run terakhir terbit; mutu lulus; periode terbit terakhir 2026-10; diperiksa 2026-11-05" in text)
+    assert ("run terakhir terbit; mutu lulus; periode terbit terakhir 2026-10; penyerahan tepat waktu "
+            "(diharapkan 2026-10); diperiksa 2026-11-05") in text
+    assert "periode terbit terakhir 2026-08; penyerahan terlambat (diharapkan 2026-10)" in text
     assert "[mpp_kunjungan_harian]: run terakhir diblokir gerbang mutu; mutu tidak lulus" in text
     assert "[skm_ikm_semester]: run terakhir belum ada di portal" in text
-    assert notice.html.count("<table") == 2 and "Periode terbit terakhir" in notice.html
+    assert notice.html.count("<table") == 3 and "Penyerahan" in notice.html
 
 
 def test_state_without_a_run_on_record():
     state = dataset_state(get_entry(PERMITS), {"state": "active", "private": True, "extras": []}, "https://d.example/")
     assert state.on_portal and not state.public and state.last_run_status is None and state.last_period is None
+    assert state.delivery_status is None
     assert state.url == "https://d.example/dataset/dpmptsp-izin-terbit-bulanan"
     assert not dataset_state(get_entry(PERMITS), {"state": "deleted"}, "https://d.example").on_portal
 
