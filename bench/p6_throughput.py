@@ -90,6 +90,8 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=2, help="task slots per Celery worker")
     parser.add_argument("--port", type=int, default=5098, help="the bench portal's port")
     parser.add_argument("--keep-portal", action="store_true", help="leave the bench portal's datasets")
+    parser.add_argument("--no-preload", action="store_true",
+                        help="workers without plugins/satudata_celery.py: every task imports its libraries")
     args = parser.parse_args()
 
     from ckanapi import RemoteCKAN
@@ -129,7 +131,7 @@ def main() -> int:
         cluster_args = Namespace(executor="celery", workers=args.workers, concurrency=args.concurrency,
                                  ckan_url=portal_info["url"], ckan_token=portal_info["api_token"],
                                  data_dir=str(work / "airflow-data"), run_dir=str(work / "cluster"), redis_db=8,
-                                 logical_date=now.isoformat(), timeout=7200)
+                                 logical_date=now.isoformat(), timeout=7200, preload=not args.no_preload)
         result = cluster.run_cluster(cluster_args)
         names["airflow"] = [yaml.safe_load(p.read_text())["ckan"]["name"]
                             for p in (work / "catalog-airflow").glob("*.yaml")]
@@ -139,7 +141,8 @@ def main() -> int:
         repeated = duplicates(client, names["airflow"])
 
         print(f"P6 throughput: {args.datasets} datasets, {settings.TIMEZONE} period of {now:%Y-%m-%d}, "
-              f"CeleryExecutor with {args.workers} workers x {args.concurrency} slots")
+              f"CeleryExecutor with {args.workers} workers x {args.concurrency} slots, "
+              f"{'no preload' if args.no_preload else 'libraries preloaded in the workers'}")
         print(f"  plain loop (one process)      {loop_seconds:8.1f} s   "
               f"{sum(s == 'success' for s in loop_states.values())}/{args.datasets} succeeded")
         print(f"  Airflow (trigger -> all done) {result['seconds']:8.1f} s   "

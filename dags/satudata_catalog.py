@@ -22,7 +22,7 @@ from airflow.sdk import (
     get_parsing_context,
     task,
 )
-from failure_alerts import notify_failure
+from failure_alerts import NotifyProducer, notify_failure
 
 from satudata import settings
 from satudata.catalog import DatasetEntry, get_entry, load_catalog
@@ -125,7 +125,9 @@ def build_dag(entry: DatasetEntry):
         start_date=datetime(2024, 1, 1, tzinfo=ZoneInfo(settings.TIMEZONE)),
         catchup=False,
         max_active_runs=1,
-        default_args={**DEFAULT_ARGS, "owner": entry.owner},
+        # The operators' alert, then the producer's notice when the failure is the agency's to fix.
+        default_args={**DEFAULT_ARGS, "owner": entry.owner,
+                      "on_failure_callback": [notify_failure, NotifyProducer(entry)]},
         tags=["satudata", entry.schedule, entry.ckan.organization.name, f"source:{entry.source.kind}"],
         doc_md=_doc(entry),
     )

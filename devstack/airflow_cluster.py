@@ -148,6 +148,9 @@ def airflow_env(args: argparse.Namespace, home: Path, db_url: str, api_port: int
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + db_url,
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(args.concurrency),
             "AIRFLOW__CELERY__WORKER_PREFETCH_MULTIPLIER": "1",
+            # As docker-compose.yml: the workers load the tasks' heavy libraries once (plugins/satudata_celery.py).
+            **({"AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "satudata_celery.CELERY_CONFIG"}
+               if getattr(args, "preload", True) else {}),
             "AIRFLOW__CORE__HOSTNAME_CALLABLE": "satudata.ops.worker_hostname",
             "SATUDATA_DATA_DIR": os.environ["SATUDATA_DATA_DIR"],
             "SATUDATA_RETRY_DELAY_SECONDS": os.environ.get("SATUDATA_RETRY_DELAY_SECONDS", "5"),

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Local CKAN 2.12 dev portal: install, configure, start, stop (stdlib only).
 
-    python3 devstack/ckanstack.py up     [--instance NAME] [--port N] [--solr-port N]
+    python3 devstack/ckanstack.py up     [--instance NAME] [--port N] [--solr-port N] [--with-xloader]
     python3 devstack/ckanstack.py down   [--instance NAME] [--purge]
     python3 devstack/ckanstack.py status [--instance NAME] [--json]
 
@@ -52,6 +52,10 @@ REPO_ROOT = DEVSTACK_DIR.parent
 STATE_DIR = Path(os.environ.get("DEVSTACK_STATE_DIR", REPO_ROOT / ".devstack"))
 VENV_DIR = STATE_DIR / "ckan-venv"
 LOCK_FILE = DEVSTACK_DIR / "ckan-requirements.lock"
+# ckanext-xloader (the DataStore loader the P1 bench compares with) runs only in instances started
+# with `up --with-xloader`, from a virtualenv of their own: the shared one stays as its lock says.
+XLOADER_LOCK = DEVSTACK_DIR / "ckan-xloader.lock"
+XLOADER_VENV_DIR = STATE_DIR / "ckan-xloader-venv"
 STANDIN = DEVSTACK_DIR / "solr_standin.py"
 
 PG_HOST = os.environ.get("DEVSTACK_PG_HOST", "127.0.0.1")
@@ -327,6 +331,12 @@ def ckan_bin() -> Path:
     return VENV_DIR / "bin" / "ckan"
 
 
+def use_xloader_venv() -> None:
+    """Run this instance from the virtualenv that also holds ckanext-xloader."""
+    global VENV_DIR
+    VENV_DIR = XLOADER_VENV_DIR
+
+
 def lock_digest() -> str:
     h = hashlib.sha256()
     h.update(CKAN_SPEC.encode())
@@ -334,6 +344,8 @@ def lock_digest() -> str:
         h.update(spec.encode())
     if LOCK_FILE.exists():
         h.update(LOCK_FILE.read_bytes())
+    if VENV_DIR == XLOADER_VENV_DIR:
+        h.update(XLOADER_LOCK.read_bytes())
     return h.hexdigest()
 
 
@@ -364,18 +376,23 @@ def ensure_venv() -> None:
         if not LOCK_FILE.exists():
             say(f"WARNING: {LOCK_FILE} missing; installing unpinned")
         base_python = getattr(sys, "_base_executable", None) or sys.executable
+        packages = [CKAN_SPEC, *EXTENSION_SPECS]
+        if VENV_DIR == XLOADER_VENV_DIR:
+            # Both locks name every package: installed as pinned, without resolving, since
+            # xloader's metadata asks for newer urllib3/certifi/idna than CKAN pins.
+            packages, constraint = ["--no-deps", "-r", str(LOCK_FILE), "-r", str(XLOADER_LOCK)], []
         if uv:
             say(f"installing {CKAN_SPEC} into {VENV_DIR} with uv ({uv})")
             if not venv_python().exists():
                 run([uv, "venv", "--python", base_python, str(VENV_DIR)], capture=True)
             run([uv, "pip", "install", "--python", str(venv_python())] + constraint +
-                [CKAN_SPEC, *EXTENSION_SPECS], capture=False)
+                packages, capture=False)
         else:
             say(f"installing {CKAN_SPEC} into {VENV_DIR} with pip (uv not found; slower)")
             if not venv_python().exists():
                 run([base_python, "-m", "venv", str(VENV_DIR)], capture=True)
             run([str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check",
-                 "-q"] + constraint + [CKAN_SPEC, *EXTENSION_SPECS], capture=False)
+                 "-q"] + constraint + packages, capture=False)
         run([str(venv_python()), "-c", "import ckan, psycopg2, pysolr, ckanext.scheming, ckanext.dcat"],
             capture=True)
         marker.write_text(lock_digest() + "\n")
@@ -617,6 +634,9 @@ def write_config(inst: Instance, args: argparse.Namespace) -> tuple[bool, bool]:
     }
     if not inst.meta.get("plain"):
         settings.update(satudata_settings())
+    if inst.meta.get("xloader") and inst.read_token():
+        # xloader's jobs call the API as this user (the token exists after the first start).
+        settings["ckanext.xloader.api_token"] = inst.read_token() or ""
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep:
@@ -632,7 +652,8 @@ def write_config(inst: Instance, args: argparse.Namespace) -> tuple[bool, bool]:
 
 
 def plugins_of(inst: Instance) -> str:
-    return str(inst.meta.get("plugins", PLAIN_PLUGINS if inst.meta.get("plain") else DEFAULT_PLUGINS))
+    default = PLAIN_PLUGINS if inst.meta.get("plain") else DEFAULT_PLUGINS
+    return str(inst.meta.get("plugins", default + (" xloader" if inst.meta.get("xloader") else "")))
 
 
 def satudata_settings() -> dict[str, str]:
@@ -848,7 +869,7 @@ def _up(inst: Instance, args: argparse.Namespace) -> int:
         raise StackError(f"instance {inst.name} is running on port {inst.port}; "
                          f"run `down --instance {inst.name}` first")
     reconfigure = bool(args.set or args.plugins or args.max_resource_size or args.solr_port
-                       or args.no_worker or bool(args.plain) != bool(inst.meta.get("plain"))
+                       or args.no_worker or args.with_xloader or bool(args.plain) != bool(inst.meta.get("plain"))
                        or read_ini(inst.ini).get("ckan.plugins") != plugins_of(inst))
     if ckan_running and not reconfigure and healthy(inst):
         token = inst.read_token()
@@ -874,6 +895,10 @@ def _up(inst: Instance, args: argparse.Namespace) -> int:
         meta["plugins"] = args.plugins
     meta["worker"] = not args.no_worker
     meta["plain"] = bool(args.plain)
+    if args.with_xloader:
+        meta["xloader"] = True
+    if meta.get("xloader"):
+        use_xloader_venv()
     meta.setdefault("db_password", secrets.token_hex(12))
     meta.setdefault("created", time.strftime("%Y-%m-%dT%H:%M:%S"))
     inst.dir.mkdir(parents=True, exist_ok=True)
@@ -926,6 +951,13 @@ def _up(inst: Instance, args: argparse.Namespace) -> int:
     else:
         stop_process(inst.worker_pid, worker_marker(inst), "jobs worker")
     token = ensure_token(inst)
+    if meta.get("xloader") and read_ini(inst.ini).get("ckanext.xloader.api_token") != token:
+        # The first start made the token xloader needs: write it and restart with it.
+        write_config(inst, args)
+        stop_all(inst, solr=False)
+        pid = spawn_ckan(inst)
+        wait_ckan(inst, pid, args.timeout)
+        start_worker(inst)
     say(f"instance {inst.name} is up at {inst.url} (admin user {ADMIN_USER}, token in {inst.token_path})")
     print(result_line(inst, token), flush=True)
     return 0
@@ -987,6 +1019,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(a portal as the pipeline meets it without those extensions)")
     up.add_argument("--no-worker", action="store_true",
                     help="do not run the background jobs worker (`ckan jobs worker`)")
+    up.add_argument("--with-xloader", action="store_true",
+                    help="also run ckanext-xloader (its own virtualenv, pinned by devstack/ckan-xloader.lock)")
     up.add_argument("--set", action="append", metavar="KEY=VALUE",
                     help="extra ckan.ini setting (repeatable)")
     up.add_argument("--timeout", type=float, default=START_TIMEOUT,

@@ -180,6 +180,43 @@ class FinalPeriods(Strict):
     after: int | None = Field(None, ge=0, description=(
         "A period is final once this many later periods have ended too (0: as soon as it ends)."))
     periods: list[str] = Field([], description="Period keys declared final, e.g. 2025-12.")
+def valid_email(address: str) -> str:
+    """``address`` if it is one well-formed e-mail address (no display name, no list), else ValueError."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        return validate_email(address, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"{address!r} is not a valid e-mail address: {exc}") from None
+
+
+class Producer(Strict):
+    """The agency that produces the dataset (Produsen Data): who must fix its export when a run fails.
+
+    Told in Indonesian when a run of the dataset is blocked by the gate, quarantined, or cannot
+    read its source (``satudata.notices``), by e-mail, by its own webhook, or both; the walidata
+    is not this contact (``SATUDATA_WALIDATA_EMAIL``) and gets the weekly digest instead.
+    """
+
+    name: str = Field(min_length=3, description="The agency as people call it, e.g. DPMPTSP Provinsi Kalimantan Timur.")
+    email: list[str] = Field(default=[], description="Addresses of the people who fix the agency's export.")
+    webhook_conn_id: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9_.-]{1,250}$",
+        description="Airflow connection (host = URL) that receives the same notice as JSON.")
+
+    @field_validator("email")
+    @classmethod
+    def _addresses(cls, addresses: list[str]) -> list[str]:
+        normalized = [valid_email(a) for a in addresses]
+        if len({a.lower() for a in normalized}) != len(normalized):
+            raise ValueError("an address is listed twice")
+        return normalized
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Producer:
+        if not self.email and not self.webhook_conn_id:
+            raise ValueError("name at least one e-mail address or a webhook_conn_id")
+        return self
 
 
 class DatasetEntry(Strict):
@@ -199,6 +236,7 @@ class DatasetEntry(Strict):
     region: RegionColumns | None = None
     delivery: Delivery | None = None
     final_periods: FinalPeriods | None = None
+    producer: Producer | None = None
 
     @model_validator(mode="before")
     @classmethod

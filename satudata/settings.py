@@ -57,16 +57,18 @@ def zone_dir(zone: str, dataset_id: str) -> Path:
 
 
 # Airflow connection ids, by role: the CKAN portal, the DataStore's write database (when it
-# exists, rows load by COPY), the webhook that receives failure summaries (optional).
+# exists, rows load by COPY), the webhook that receives failure summaries (optional), the mail
+# server that sends notices to producers and the walidata (Airflow's SMTP connection type).
 _CONN_IDS = {
     "ckan": ("SATUDATA_CKAN_CONN_ID", "ckan_default"),
     "datastore_write": ("SATUDATA_DATASTORE_WRITE_CONN_ID", "ckan_datastore_write"),
     "alerts": ("SATUDATA_ALERTS_CONN_ID", "satudata_alerts"),
+    "smtp": ("SATUDATA_SMTP_CONN_ID", "smtp_default"),
 }
 
 
 def conn_id(role: str) -> str:
-    """The Airflow connection id of ``role`` (ckan, datastore_write, alerts)."""
+    """The Airflow connection id of ``role`` (ckan, datastore_write, alerts, smtp)."""
     env, default = _CONN_IDS[role]
     return _text(env, default)
 
@@ -81,6 +83,35 @@ def datastore_write_conn_id() -> str:
 
 def alerts_conn_id() -> str:
     return conn_id("alerts")
+
+
+def smtp_conn_id() -> str:
+    return conn_id("smtp")
+
+
+def walidata_emails() -> list[str]:
+    """SATUDATA_WALIDATA_EMAIL: the walidata's addresses (comma-separated) for the weekly digest; none: no digest."""
+    from satudata.catalog import valid_email
+
+    raw = _text("SATUDATA_WALIDATA_EMAIL", "")
+    try:
+        return [valid_email(part.strip()) for part in raw.split(",") if part.strip()]
+    except ValueError as exc:
+        raise ValueError(f"SATUDATA_WALIDATA_EMAIL: {exc}") from None
+
+
+@dataclass(frozen=True)
+class NoticeDelivery:
+    """How a notice is sent: tries after a transient failure (SMTP 4xx, connection lost, webhook
+    5xx), and the first wait in seconds (later ones double)."""
+
+    retries: int
+    backoff: float
+
+
+def notice_delivery() -> NoticeDelivery:
+    """SATUDATA_NOTICE_RETRIES (3) and SATUDATA_NOTICE_BACKOFF_SECONDS (2)."""
+    return NoticeDelivery(max(0, _count("SATUDATA_NOTICE_RETRIES", 3)), _number("SATUDATA_NOTICE_BACKOFF_SECONDS", 2))
 
 
 @dataclass(frozen=True)
@@ -148,13 +179,13 @@ def retry_delay_seconds() -> float:
 # uploads the full history and loads the DataStore (through the API ~3,000 rows/s), so it gets
 # the most; a task stopped this way fails and is retried like any other failure.
 TASK_TIMEOUT_MINUTES = {"extract": 60, "transform": 60, "validate": 60, "write": 30, "publish": 120,
-                        "record_failure": 10, "check_deliveries": 15, "publish_status_page": 10}
+                        "record_failure": 10, "check_deliveries": 15, "publish_status_page": 10, "send_digest": 30}
 
 
 def task_timeout_minutes(task: str) -> float:
     """SATUDATA_<TASK>_TASK_TIMEOUT_MINUTES (e.g. SATUDATA_PUBLISH_TASK_TIMEOUT_MINUTES), default
     ``TASK_TIMEOUT_MINUTES``: extract, transform, validate 60; write 30; publish 120; record_failure 10;
-    the delivery monitor's check_deliveries 15, publish_status_page 10."""
+    the delivery monitor's check_deliveries 15, publish_status_page 10; the weekly digest's send_digest 30."""
     return _number(f"SATUDATA_{task.upper()}_TASK_TIMEOUT_MINUTES", TASK_TIMEOUT_MINUTES[task])
 
 

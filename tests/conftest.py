@@ -150,3 +150,14 @@ def agency_conns(agency_api, monkeypatch):
     agency_api.requests_seen.clear()
     yield agency_api
     agency_api.faults.clear()
+
+
+@pytest.fixture
+def smtp_server(monkeypatch):
+    """A local SMTP server that records what it receives; ``smtp_default`` points at it, retries wait 0.01 s."""
+    from tests.receivers import LocalSmtpServer
+
+    with LocalSmtpServer() as server:
+        monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", server.connection())
+        monkeypatch.setenv("SATUDATA_NOTICE_BACKOFF_SECONDS", "0.01")
+        yield server

@@ -63,9 +63,12 @@ _MAX_ID_DIGITS = 18
 _KK_HINT = re.compile(r"(^|_)(kk|no_kk|kartu_keluarga|keluarga)(_|$)")
 # Identifiers split over adjacent columns (6472 | 0152 | 0385 | 0012): a part is a text cell of digit
 # groups only. Numbers are never parts (a count or an amount; an identifier typed as a number has
-# lost its leading zeros anyway), nor are columns named as a period, nor Kemendagri region codes.
+# lost its leading zeros anyway), nor are columns named as a period or a postal code, nor
+# Kemendagri region codes. (Three postal codes side by side make 15 digits, which pass the NPWP
+# check one time in ten: in a table of one row, that would block it.)
 _NOT_A_PART = re.compile(
-    r"(^|_)(tahun|bulan|triwulan|semester|minggu|tanggal|tgl|periode|year|month|quarter|week|date)(_|$)"
+    r"(^|_)(tahun|bulan|triwulan|semester|minggu|tanggal|tgl|periode|year|month|quarter|week|date"
+    r"|kode_?pos|postal|postcode|zip)(_|$)"
 )
 _PART_RE2 = r"^[+(]{0,2}\p{Nd}[\p{Nd} .\-()\x{a0}\x{ad}\x{200b}-\x{200f}\x{2060}\x{feff}]*$"
 _REGION_CODE_RE2 = r"^\d{2}(?:\.\d{2}){1,2}(?:\.\d{4})?$"  # Kemendagri 64 / 64.72 / 64.72.01 / 64.72.01.1001

@@ -1,5 +1,5 @@
-"""The DAG factory: imports cleanly, one DAG per catalog entry and the delivery monitor, retries and tags,
-light parsing."""
+"""The DAG factory: imports cleanly, one DAG per catalog entry, the delivery monitor and the weekly digest,
+retries and tags, light parsing."""
 
 import os
 import subprocess
@@ -12,6 +12,7 @@ from satudata.catalog import load_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 MONITOR = "satudata_monitor"
+DIGEST = "satudata_digest"
 
 
 @pytest.fixture(scope="module")
@@ -23,19 +24,19 @@ def dagbag():
 
 @pytest.fixture(scope="module")
 def pipelines(dagbag) -> list:
-    """The catalog's pipeline DAGs (every DAG but the delivery monitor)."""
-    return [d for d_id, d in dagbag.dags.items() if d_id != MONITOR]
+    """The catalog's pipeline DAGs (every DAG but the delivery monitor and the digest)."""
+    return [d for d_id, d in dagbag.dags.items() if d_id not in (MONITOR, DIGEST)]
 
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
 
 
-def test_one_dag_per_catalog_entry_and_the_monitor(dagbag):
-    assert set(dagbag.dag_ids) == {e.id for e in load_catalog()} | {MONITOR}
+def test_one_dag_per_catalog_entry_the_monitor_and_the_digest(dagbag):
+    assert set(dagbag.dag_ids) == {e.id for e in load_catalog()} | {MONITOR, DIGEST}
 
 
-def test_the_monitor_runs_daily_in_wita_and_after_every_publication(dagbag):
+def test_the_monitor_runs_daily_in_wita_and_after_every_publication(dagbag, pipelines):
     from datetime import timedelta
 
     from failure_alerts import notify_failure
@@ -47,7 +48,7 @@ def test_the_monitor_runs_daily_in_wita_and_after_every_publication(dagbag):
     assert dag.get_task("check_deliveries").downstream_task_ids == {"publish_status_page"}
     schedule = dag.timetable
     assert schedule.timetable.expression == "0 7 * * *" and schedule.timetable.timezone == settings.TIMEZONE
-    published = {a.name for d_id, d in dagbag.dags.items() if d_id != MONITOR for a in d.get_task("publish").outlets}
+    published = {a.name for d in pipelines for a in d.get_task("publish").outlets}
     assert {a.name for a in schedule.asset_condition.objects} == published
     for t in dag.tasks:
         assert t.retries == 3 and t.on_failure_callback == [notify_failure], t.task_id
@@ -57,7 +58,7 @@ def test_the_monitor_runs_daily_in_wita_and_after_every_publication(dagbag):
 def test_every_task_retries_and_dags_are_tagged(pipelines):
     from datetime import timedelta
 
-    from failure_alerts import notify_failure
+    from failure_alerts import NotifyProducer, notify_failure
 
     for dag in pipelines:
         assert "satudata" in dag.tags
@@ -67,7 +68,9 @@ def test_every_task_retries_and_dags_are_tagged(pipelines):
         for t in dag.tasks:
             assert t.retries == 3, t.task_id
             assert t.retry_exponential_backoff and t.max_retry_delay == timedelta(minutes=30)
-            assert t.on_failure_callback == [notify_failure], t.task_id
+            alert, producer_notice = t.on_failure_callback
+            assert alert is notify_failure, t.task_id
+            assert isinstance(producer_notice, NotifyProducer) and producer_notice.entry.id == dag.dag_id
 
 
 def test_every_task_has_an_execution_timeout_from_its_setting(dagbag, monkeypatch):
@@ -108,6 +111,30 @@ def test_task_order_puts_validation_before_publication(pipelines):
         from satudata.catalog import get_entry
 
         assert [a.name for a in dag.get_task("publish").outlets] == [get_entry(dag.dag_id).ckan.name]
+
+
+def test_the_digest_runs_weekly_on_monday_morning_wita(dagbag):
+    from datetime import UTC, datetime, timedelta
+
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from failure_alerts import notify_failure
+
+    dag = dagbag.dags[DIGEST]
+    assert "satudata" in dag.tags and [t.task_id for t in dag.tasks] == ["send_digest"]
+    task = dag.get_task("send_digest")
+    assert task.retries == 2 and task.on_failure_callback == [notify_failure]
+    assert task.execution_timeout == timedelta(minutes=30)
+    timetable = coerce_to_core_timetable(dag.timetable)
+    after = timetable.next_dagrun_info(last_automated_data_interval=None, restriction=_from(datetime(2026, 12, 2)))
+    assert after.run_after.astimezone(UTC).isoformat() == "2026-12-06T23:00:00+00:00"  # Mon 7 Dec 07:00 WITA
+
+
+def _from(start):
+    from zoneinfo import ZoneInfo
+
+    from airflow.timetables.base import TimeRestriction
+
+    return TimeRestriction(earliest=start.replace(tzinfo=ZoneInfo("Asia/Makassar")), latest=None, catchup=False)
 
 
 def test_monthly_data_interval_in_local_time(dagbag):
@@ -154,6 +181,6 @@ def test_a_worker_parses_only_the_dag_it_runs(tmp_path):
         return subprocess.run([sys.executable, "-c", code, str(REPO / "dags")], env={**env, **extra},
                               capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
 
-    assert dags({}) == "['permits_a', 'permits_b', 'satudata_monitor']"
+    assert dags({}) == "['permits_a', 'permits_b', 'satudata_digest', 'satudata_monitor']"
     assert dags({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": "permits_b"}) == "['permits_b']"
     assert dags({"_AIRFLOW_PARSING_CONTEXT_DAG_ID": MONITOR}) == "['satudata_monitor']"

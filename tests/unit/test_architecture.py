@@ -28,7 +28,8 @@ PRODUCT = (*CORE, "plugins", "dags")
 # Directories Airflow puts on sys.path: their modules are imported by their bare names.
 PATH_DIRS = ("plugins", "dags")
 # Named here as well as found in plugins/, so that a plugin moving elsewhere keeps its rule.
-PLUGIN_MODULES = frozenset({"ckan_hook", "agency_api_hook", "agency_sql_hook", "pipeline_clients", "failure_alerts"})
+PLUGIN_MODULES = frozenset({"ckan_hook", "agency_api_hook", "agency_sql_hook", "pipeline_clients", "failure_alerts",
+                            "notice_delivery"})
 
 
 @dataclass(frozen=True)

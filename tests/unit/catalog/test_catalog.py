@@ -171,3 +171,39 @@ def test_unknown_schedule_is_rejected(tmp_path, permits):
     permits["schedule"] = "yearly"
     with pytest.raises(CatalogError, match="schedule"):
         load_entry(_write(tmp_path, permits))
+
+
+def test_bundled_entries_name_their_producer():
+    for entry in load_catalog():
+        assert entry.producer is not None and entry.producer.email, entry.id
+
+
+@pytest.mark.parametrize("address", ["budi", "Budi <budi@dpmptsp.go.id>", "budi@localhost", "a..b@dinkes.go.id",
+                                     "a@x.go.id, b@y.go.id", "budi@dinkes", " "])
+def test_producer_email_is_checked_strictly(tmp_path, permits, address):
+    permits["producer"] = {"name": "DPMPTSP", "email": [address]}
+    with pytest.raises(CatalogError, match=r"key 'producer\.email(\[0\])?'.*not a valid e-mail address"):
+        load_entry(_write(tmp_path, permits))
+
+
+def test_producer_needs_a_way_to_be_reached(tmp_path, permits):
+    permits["producer"] = {"name": "DPMPTSP Provinsi Kalimantan Timur"}
+    with pytest.raises(CatalogError, match=r"key 'producer'.*at least one e-mail address or a webhook_conn_id"):
+        load_entry(_write(tmp_path, permits))
+    permits["producer"] = {"name": "DPMPTSP Provinsi Kalimantan Timur", "webhook_conn_id": "dpmptsp_notices"}
+    assert load_entry(_write(tmp_path, permits)).producer.webhook_conn_id == "dpmptsp_notices"
+    permits["producer"] = {"name": "DPMPTSP", "email": ["Izin@dpmptsp.go.id", "izin@dpmptsp.go.id"]}
+    with pytest.raises(CatalogError, match="listed twice"):
+        load_entry(_write(tmp_path, permits))
+
+
+def test_walidata_addresses_are_a_checked_setting(monkeypatch):
+    from satudata import settings
+
+    monkeypatch.delenv("SATUDATA_WALIDATA_EMAIL", raising=False)
+    assert settings.walidata_emails() == []
+    monkeypatch.setenv("SATUDATA_WALIDATA_EMAIL", "walidata@diskominfo.kaltimprov.go.id, satudata@kaltimprov.go.id")
+    assert settings.walidata_emails() == ["walidata@diskominfo.kaltimprov.go.id", "satudata@kaltimprov.go.id"]
+    monkeypatch.setenv("SATUDATA_WALIDATA_EMAIL", "walidata@diskominfo; satudata@kaltimprov.go.id")
+    with pytest.raises(ValueError, match="SATUDATA_WALIDATA_EMAIL"):
+        settings.walidata_emails()

@@ -144,3 +144,9 @@ def test_region_code_hierarchy_side_by_side_is_not_an_identifier():
     frame = pd.DataFrame({"kecamatan": ["11.01.01"], "desa": ["11.01.01.2001"], "tahun": ["2024"], "bulan": ["03"]},
                          dtype="string")
     assert scan_frame(frame).findings == []
+
+
+def test_postal_codes_side_by_side_are_not_an_npwp():
+    # 751007543075100 passes the NPWP check (Luhn on nine digits): Hypothesis found it in one row.
+    frame = pd.DataFrame({"kode_pos_0": ["75100"], "kode_pos_1": ["75430"], "kode_pos_2": ["75100"]}, dtype="string")
+    assert [f for f in scan_frame(frame).findings if "+" in f.column] == []
