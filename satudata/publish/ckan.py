@@ -160,6 +160,14 @@ def as_fields(extras: dict[str, str], schema: frozenset[str] | None) -> dict[str
         fields["conforms_to"] = json.loads(rest.pop("conforms_to"))
     for key in [k for k in rest if k in schema]:
         fields[key] = rest.pop(key)
+    # A patch replaces free extras whole but keeps a schema field it leaves out: a key no longer
+    # written (a rollback's, once corrected) is cleared, as dropping it from the extras did.
+    for key in SCHEMA_FIELDS:
+        if key in schema and key not in fields:
+            fields[key] = ""
+    for key in ("temporal_coverage", "spatial_coverage", "conforms_to"):
+        if key in schema and key not in fields:
+            fields[key] = []
     fields["extras"] = [{"key": k, "value": v} for k, v in sorted(rest.items())]
     return fields
 

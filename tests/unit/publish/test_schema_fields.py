@@ -60,6 +60,10 @@ def test_with_the_schema_keys_become_fields_and_read_back_the_same():
     assert fields["frekuensi_penerbitan"] == "Bulanan" and fields["satudata_versi"] == "sha256:" + HEX
     assert fields["contact"] == [{"name": entry.ckan.extras["walidata"], "email": entry.ckan.maintainer_email}]
     assert extras_of(fields) == extras
+    # Keys not written any more are cleared (a patch keeps a schema field it leaves out).
+    assert fields["satudata_rollback_ke"] == "" and fields["satudata_status_terbit"] == ""
+    assert fields["spatial_coverage"] == [{"text": "Provinsi Kalimantan Timur"}]
+    assert as_fields({}, FIELDS)["conforms_to"] == []
 
 
 def test_extras_of_reads_a_portal_without_the_schema():
