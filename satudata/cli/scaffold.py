@@ -157,6 +157,12 @@ def _ckan_yaml(dataset_id: str) -> list[str]:
         f"  organization: {{name: {org}, title: {_q(org.upper())}}}  {REVIEW}: produsen data",
         f"  maintainer: {_q(org.upper())}  {REVIEW}: pengelola data",
         "  tags: []",
+        # The fields a portal with the Satu Data schema requires (frekuensi_penerbitan follows the schedule).
+        "  extras:",
+        f"    produsen_data: {_q(org.upper())}  {REVIEW}: perangkat daerah penghasil data",
+        f"    walidata: {_q(settings.walidata_organization()[1])}  {REVIEW}: walidata",
+        f"    level_penyajian: Provinsi  {REVIEW}: Provinsi, Kabupaten/Kota, Kecamatan, Desa/Kelurahan, "
+        "Unit Layanan atau Pelabuhan",
     ]
 
 
