@@ -54,8 +54,10 @@ def _last_period(entry: DatasetEntry, package: dict[str, Any] | None) -> str | N
 
 def dataset_state(entry: DatasetEntry, package: dict[str, Any] | None, portal_url: str) -> DatasetState:
     """The state of ``entry`` from its portal dataset (``package_show``), None when it is not there."""
+    from satudata.publish.ckan import extras_of  # ckanapi: not at the DAG file's parse
+
     present = package is not None and package.get("state") != "deleted"
-    extras = {e["key"]: e["value"] for e in (package or {}).get("extras", [])} if present else {}
+    extras = extras_of(package) if present and package is not None else {}
     return DatasetState(
         dataset_id=entry.id,
         title=entry.ckan.title,

@@ -16,6 +16,7 @@ import pytest
 
 from devstack.samples import agencies as sample_agencies
 from satudata.catalog import get_entry, load_catalog
+from satudata.publish.ckan import extras_of
 from tests.conftest import REPO, sqlite_conn
 from tests.receivers import RecordingWebhook
 
@@ -142,8 +143,7 @@ def test_a_quarantined_export_names_file_row_and_column(zone, smtp_server):
 
 def test_the_weekly_digest_tells_the_walidata_every_datasets_state(zone, smtp_server, monkeypatch):
     monkeypatch.setenv("SATUDATA_WALIDATA_EMAIL", "walidata@diskominfo.kaltimprov.example")
-    extras = {e["key"]: e["value"] for e in
-              zone["client"].action.package_show(id=get_entry(PERMITS).ckan.name)["extras"]}
+    extras = extras_of(zone["client"].action.package_show(id=get_entry(PERMITS).ckan.name))
 
     run = run_dag("satudata_digest", datetime(2026, 11, 29, 23, tzinfo=UTC))  # Monday 07:00 WITA
 
