@@ -88,6 +88,10 @@ class CkanMetadata(Strict):
     name: str = Field(pattern=r"^[a-z0-9_-]{2,100}$")
     title: str
     notes: str
+    title_en: str | None = Field(None, min_length=1,
+                                 description="English title, shown on the portal's English pages (/en/).")
+    notes_en: str | None = Field(None, min_length=1,
+                                 description="English description, shown on the portal's English pages.")
     organization: Organization
     license_id: str | None = Field(None, description="CKAN licence id; SATUDATA_CKAN_LICENSE_ID when absent.")
     tags: list[str] = []

@@ -33,7 +33,7 @@ FREQUENCY_URI = {
 # dataset fields rather than free extras: the catalog's Satu Data fields and the pipeline's own.
 SCHEMA_FIELDS = (
     "produsen_data", "walidata", "frekuensi_penerbitan", "level_penyajian", "periode_data", "cakupan", "satuan",
-    "kode_referensi_wilayah", "rujukan", "penyamaran_sel_kecil", "frequency",
+    "kode_referensi_wilayah", "rujukan", "penyamaran_sel_kecil", "frequency", "title_en", "notes_en",
     "satudata_versi", "satudata_status_terbit", "satudata_periode_diharapkan", "satudata_periode_berikutnya",
     "satudata_last_run_id", "satudata_last_run_status", "satudata_quality_status", "satudata_last_validated",
     "satudata_rollback_ke", "satudata_rollback_dari",
@@ -74,6 +74,11 @@ def dataset_extras(entry: DatasetEntry, first_period: str, last_period: str) -> 
     extras["temporal_start"] = period_bounds(first_period)[0].isoformat()
     extras["temporal_end"] = period_bounds(last_period)[1].isoformat()
     extras["frequency"] = FREQUENCY_URI[entry.schedule]
+    # The English title and description, for the portal's English pages (its satudata_i18n plugin).
+    if meta.title_en:
+        extras["title_en"] = meta.title_en.strip()
+    if meta.notes_en:
+        extras["notes_en"] = meta.notes_en.strip()
     if "cakupan" in meta.extras:
         extras["spatial_text"] = meta.extras["cakupan"]
     if meta.spatial_uri:

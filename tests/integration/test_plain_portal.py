@@ -69,6 +69,9 @@ def test_keys_are_free_extras_as_before(zone):
     assert extras["temporal_start"] == "2026-10-01" and extras["satudata_last_run_status"] == "published"
     assert extras["satudata_versi"] == version_of({r["name"]: resource_digest(r) for r in pkg["resources"]})
     assert "frekuensi_penerbitan" not in pkg and "temporal_coverage" not in pkg
+    # The English title and notes, for a portal that adds the satudata_i18n plugin.
+    assert (extras["title_en"], extras["notes_en"]) == (entry.ckan.title_en, (entry.ckan.notes_en or "").strip())
+    assert pkg["title"] == entry.ckan.title
     assert extras_of(pkg) == extras
     csv = next(r for r in pkg["resources"] if r["name"] == f"{entry.ckan.name}.csv")
     assert (csv["format"], csv["mimetype"]) == ("CSV", "text/csv")

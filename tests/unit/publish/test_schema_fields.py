@@ -66,6 +66,32 @@ def test_with_the_schema_keys_become_fields_and_read_back_the_same():
     assert as_fields({}, FIELDS)["conforms_to"] == []
 
 
+def test_the_english_title_and_notes_are_schema_fields_or_extras_and_cleared_when_dropped():
+    entry = get_entry(DATASET)
+    assert entry.ckan.title_en and entry.ckan.notes_en
+    extras = dataset_extras(entry, "2026-08", "2026-10")
+    with_schema = dataset_fields(entry, "org-id", extras, FIELDS)
+    assert with_schema["title_en"] == entry.ckan.title_en and with_schema["notes_en"] == entry.ckan.notes_en.strip()
+    # The Indonesian title and notes stay CKAN's own: the portal's API and search show them.
+    assert with_schema["title"] == entry.ckan.title and with_schema["notes"] == entry.ckan.notes.strip()
+    plain = {e["key"]: e["value"] for e in dataset_fields(entry, "org-id", extras)["extras"]}
+    assert (plain["title_en"], plain["notes_en"]) == (entry.ckan.title_en, entry.ckan.notes_en.strip())
+    untranslated = entry.model_copy(update={"ckan": entry.ckan.model_copy(update={"title_en": None,
+                                                                                    "notes_en": None})})
+    dropped = dataset_fields(untranslated, "org-id", dataset_extras(untranslated, "2026-08", "2026-10"), FIELDS)
+    assert dropped["title_en"] == "" and dropped["notes_en"] == ""
+    by_name = {f["field_name"]: f for f in SCHEMA["dataset_fields"]}
+    assert by_name["title_en"]["label"] == {"id": "Judul (bahasa Inggris)", "en": "Title (English)"}
+    assert by_name["notes_en"]["form_snippet"] == "markdown.html"
+    assert not by_name["title_en"].get("required") and not by_name["notes_en"].get("required")
+
+
+def test_an_empty_english_title_is_refused():
+    raw = get_entry(DATASET).ckan.model_dump()
+    with pytest.raises(ValidationError, match="title_en"):
+        CkanMetadata.model_validate({**raw, "title_en": ""})
+
+
 def test_extras_of_reads_a_portal_without_the_schema():
     package = {"extras": [{"key": "periode_data", "value": "2026-08 s.d. 2026-10"},
                           {"key": "conforms_to", "value": json.dumps(["https://example.go.id/s"])}]}
