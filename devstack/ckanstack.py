@@ -33,6 +33,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -70,8 +71,10 @@ DEFAULT_PORT = 5000
 SOLR_PORT_OFFSET = 3983          # 5000 -> 8983 (Solr's usual port), 5055 -> 9038
 PLAIN_PLUGINS = "activity datastore datatables_view image_view text_view"
 # The Satu Data portal: its dataset schema (ckanext-scheming) and DCAT (ckanext-dcat).
-DEFAULT_PLUGINS = PLAIN_PLUGINS + " scheming_datasets dcat dcat_json_interface structured_data"
+# satudata_i18n (the portal's own, deploy/ckan/ckanext-satudata): the English title and notes on /en/.
+DEFAULT_PLUGINS = PLAIN_PLUGINS + " scheming_datasets dcat dcat_json_interface structured_data satudata_i18n"
 SCHEMA_FILE = REPO_ROOT / "deploy" / "ckan" / "satudata_schema.yaml"
+SATUDATA_PLUGIN_DIR = REPO_ROOT / "deploy" / "ckan" / "ckanext-satudata"
 EU_FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 DEFAULT_VIEWS = "image_view text_view datatables_view"
 DEFAULT_MAX_RESOURCE_MB = 100
@@ -397,6 +400,52 @@ def ensure_venv() -> None:
             capture=True)
         marker.write_text(lock_digest() + "\n")
         say("CKAN virtualenv ready (%.1fs)" % (time.time() - t))
+
+
+def plugin_digest() -> str:
+    h = hashlib.sha256()
+    for path in sorted(p for p in SATUDATA_PLUGIN_DIR.rglob("*") if p.is_file() and
+                       "__pycache__" not in p.parts and ".egg-info" not in str(p)):
+        h.update(str(path.relative_to(SATUDATA_PLUGIN_DIR)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def satudata_plugin_current() -> bool:
+    marker = VENV_DIR / ".devstack-satudata-plugin"
+    return marker.exists() and marker.read_text().strip() == plugin_digest()
+
+
+def ensure_satudata_plugin() -> bool:
+    """Install the portal's own plugin (ckanext-satudata) into the CKAN virtualenv, again when it changed.
+
+    A plain install (no deps: CKAN is its only one), not an editable one: the virtualenv may be
+    another checkout's (DEVSTACK_STATE_DIR), and a changed plugin is installed again anyway.
+    True when it was installed now (a running CKAN has the old one loaded).
+    """
+    marker = VENV_DIR / ".devstack-satudata-plugin"
+    if satudata_plugin_current():
+        return False
+    with file_lock(STATE_DIR / ".ckan-venv.lock"):
+        digest = plugin_digest()
+        if marker.exists() and marker.read_text().strip() == digest:
+            return False
+        uv = find_uv()
+        # A fresh copy each time: setuptools' build/ and .egg-info left in the source tree would
+        # otherwise carry files the plugin no longer has.
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / SATUDATA_PLUGIN_DIR.name
+            shutil.copytree(SATUDATA_PLUGIN_DIR, source,
+                            ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+            if uv:
+                run([uv, "pip", "install", "--python", str(venv_python()), "--no-deps", "--reinstall-package",
+                     "ckanext-satudata", str(source)])
+            else:
+                run([str(venv_python()), "-m", "pip", "install", "--disable-pip-version-check", "-q",
+                     "--no-deps", "--force-reinstall", str(source)])
+        run([str(venv_python()), "-c", "import ckanext.satudata.plugin"], capture=True)
+        marker.write_text(digest + "\n")
+        say("ckanext-satudata installed")
+        return True
 
 
 def ckan_package_dir() -> Path:
@@ -864,13 +913,16 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def _up(inst: Instance, args: argparse.Namespace) -> int:
+    if inst.meta.get("xloader") or args.with_xloader:
+        use_xloader_venv()
     ckan_running = running_pid(inst.ckan_pid, ckan_marker(inst))
     if ckan_running and args.port and args.port != inst.port:
         raise StackError(f"instance {inst.name} is running on port {inst.port}; "
                          f"run `down --instance {inst.name}` first")
     reconfigure = bool(args.set or args.plugins or args.max_resource_size or args.solr_port
                        or args.no_worker or args.with_xloader or bool(args.plain) != bool(inst.meta.get("plain"))
-                       or read_ini(inst.ini).get("ckan.plugins") != plugins_of(inst))
+                       or read_ini(inst.ini).get("ckan.plugins") != plugins_of(inst)
+                       or not satudata_plugin_current())
     if ckan_running and not reconfigure and healthy(inst):
         token = inst.read_token()
         if not token_valid(inst, token):
@@ -906,6 +958,7 @@ def _up(inst: Instance, args: argparse.Namespace) -> int:
     inst.save_meta()
 
     ensure_venv()
+    plugin_installed = ensure_satudata_plugin()
     ensure_services()
     created = ensure_databases(inst)
     if created[inst.db]:
@@ -915,8 +968,8 @@ def _up(inst: Instance, args: argparse.Namespace) -> int:
     fresh_ini, changed = write_config(inst, args)
     if fresh_ini:
         inst.token_path.unlink(missing_ok=True)   # it was signed with the old secret key
-    if changed:
-        say("configuration changed: restarting the instance's processes")
+    if changed or plugin_installed:
+        say("configuration or ckanext-satudata changed: restarting the instance's processes")
         stop_all(inst)
     elif running_pid(inst.solr_pid, solr_marker(inst)) and not tcp_open(
             "127.0.0.1", inst.solr_port):

@@ -111,5 +111,8 @@ def test_the_portal_has_the_satudata_schema_and_dcat_as_the_devstack(resolved):
         assert configured[key] == value, key
     dockerfile = (REPO / "deploy" / "ckan" / "Dockerfile").read_text(encoding="utf-8")
     assert "COPY deploy/ckan/satudata_schema.yaml /srv/app/satudata_schema.yaml" in dockerfile
+    # The portal's own plugin (satudata_i18n, in the plugin list above) is installed from the repository.
+    assert "COPY deploy/ckan/ckanext-satudata /srv/app/src/ckanext-satudata" in dockerfile
+    assert "pip install --no-cache-dir --no-deps /srv/app/src/ckanext-satudata" in dockerfile
     for spec in ckanstack.EXTENSION_SPECS:
         assert spec in dockerfile, spec

@@ -188,3 +188,23 @@ def test_the_dataset_page_shows_satu_data_fields_in_indonesian(published, tmp_pa
         browser.wait("document.body && document.body.innerText.includes('Publication frequency')")
     finally:
         browser.close()
+
+
+def test_the_english_pages_show_the_english_title_and_notes(published):
+    entry = get_entry(DATASET)
+    assert entry.ckan.title_en and entry.ckan.notes_en
+    url = f"{published['portal']['url']}/dataset/{published['name']}"
+    english = requests.get(url.replace("/dataset/", "/en/dataset/"), timeout=60)
+    indonesian = requests.get(url, timeout=60)
+    assert english.status_code == indonesian.status_code == 200
+    notes_en, notes_id = " ".join(entry.ckan.notes_en.split()), " ".join(entry.ckan.notes.split())
+    english_text, indonesian_text = " ".join(english.text.split()), " ".join(indonesian.text.split())
+    assert entry.ckan.title_en in english_text and notes_en[:80] in english_text
+    assert entry.ckan.title not in english_text and notes_id[:80] not in english_text
+    assert entry.ckan.title in indonesian_text and notes_id[:80] in indonesian_text
+    assert entry.ckan.title_en not in indonesian_text and notes_en[:80] not in indonesian_text
+    # The API keeps the Indonesian title and notes, which the pipeline compares with its catalog
+    # on every run: an English title there would make each re-run patch the dataset again.
+    package = published["client"].action.package_show(id=published["name"])
+    assert (package["title"], package["notes"]) == (entry.ckan.title, entry.ckan.notes.strip())
+    assert (package["title_en"], package["notes_en"]) == (entry.ckan.title_en, entry.ckan.notes_en.strip())
