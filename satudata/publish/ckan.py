@@ -92,10 +92,16 @@ def create_once(client: CkanClient, action: str, data: dict[str, Any],
 def ensure_organization(client: CkanClient, entry: DatasetEntry) -> dict[str, Any]:
     """The producing agency's organization, created when missing."""
     org = entry.ckan.organization
+    return ensure_named_organization(client, {"name": org.name, "title": org.title, "description": org.description})
+
+
+def ensure_named_organization(client: CkanClient, data: dict[str, Any]) -> dict[str, Any]:
+    """The organization ``data["name"]``, created from ``data`` when missing."""
+    name = data["name"]
 
     def find() -> dict[str, Any] | None:
         try:
-            shown: dict[str, Any] = client.call_action("organization_show", {"id": org.name})
+            shown: dict[str, Any] = client.call_action("organization_show", {"id": name})
             return shown
         except NotFound:
             return None
@@ -103,14 +109,13 @@ def ensure_organization(client: CkanClient, entry: DatasetEntry) -> dict[str, An
     found = find()
     if found is not None:
         return found
-    data = {"name": org.name, "title": org.title, "description": org.description}
     try:
         created, _ = create_once(client, "organization_create", data, find)
     except ValidationError:
         # Created by an earlier attempt whose answer was lost: use it.
-        existing: dict[str, Any] = client.call_action("organization_show", {"id": org.name})
+        existing: dict[str, Any] = client.call_action("organization_show", {"id": name})
         return existing
-    log.info("created organization %s", org.name)
+    log.info("created organization %s", name)
     return created
 
 

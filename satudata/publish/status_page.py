@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from ckanapi import NotFound, ValidationError
+from ckanapi import ValidationError
 
 from satudata import settings
 from satudata.publish import CkanClient
@@ -24,6 +24,7 @@ from satudata.publish.ckan import (
     PublishFile,
     as_fields,
     create_once,
+    ensure_named_organization,
     find_dataset,
     refused,
     satudata_schema,
@@ -158,20 +159,7 @@ def write_status_page(document: dict[str, Any], directory: Path | None = None) -
 
 def _ensure_walidata_organization(client: CkanClient) -> dict[str, Any]:
     name, title = settings.walidata_organization()
-
-    def find() -> dict[str, Any] | None:
-        try:
-            shown: dict[str, Any] = client.call_action("organization_show", {"id": name})
-            return shown
-        except NotFound:
-            return None
-
-    found = find()
-    if found is not None:
-        return found
-    created, _ = create_once(client, "organization_create", {"name": name, "title": title}, find)
-    log.info("created organization %s", name)
-    return created
+    return ensure_named_organization(client, {"name": name, "title": title})
 
 
 def _satu_data_fields(client: CkanClient, walidata: str) -> dict[str, Any]:
