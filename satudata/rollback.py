@@ -75,7 +75,7 @@ def rollback(entry: DatasetEntry, wanted: str, portal: Any, write_dsn: str | Non
             version_id = latest.id
         else:
             version_id = steps.record_version(run, cast("steps.Written", written), result, rollback_of=target.id,
-                                              outcome=outcome, extra=extras)
+                                              outcome=outcome, extra=extras, store=store)
     record = {"dataset": entry.id, "status": "rolled back", "run_id": run.run_id, "rolled_back_to": target.id,
               "rolled_back_from": came_from, "version_id": version_id, "repeat": done,
               "resources_removed": removed, "at": stamp.isoformat(timespec="seconds"),

@@ -16,11 +16,14 @@ from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NotRequired, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from satudata import __version__
 from satudata.run import RunContext
 from transforms.writing import replacing
+
+if TYPE_CHECKING:
+    from satudata.publish.versions import VersionStore
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +247,6 @@ def write_outputs(run: RunContext, gate: GateOutput) -> Written:
 def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
     import pyarrow as pa
 
-    from satudata.extract.archive import sha256_of
     from satudata.publish.resources import data_file_names, write_artifacts
     from satudata.publish.revisions import write_revision_log
     from satudata.publish.versions import version_store
@@ -271,8 +273,10 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
     csv = write_csv(history, out_dir / names["csv"])
     extra = write_artifacts(entry, history, csv, periods, out_dir, Path(gate["report_json"]),
                             Path(gate["report_html"]))
+    # The CSV's hash as write_artifacts recorded it in the data dictionary: the CSV is read once.
+    csv_hash = _csv_hash(Path(extra["datapackage"]))
     extra.update(write_revision_log(entry, version_store(run.data_root), {p.stem: p for p in files},
-                                    entry.table.column_names, sha256_of(csv), out_dir))
+                                    entry.table.column_names, csv_hash.removeprefix("sha256:"), out_dir))
     log.info("%s: %d rows over %d period(s) written to %s", run.label, history.num_rows, len(periods), out_dir)
     run.record(published_rows=history.num_rows, status="written")
     written: Written = {
@@ -284,7 +288,7 @@ def _write_outputs(run: RunContext, gate: GateOutput) -> Written:
         "period_rows": tables[periods.index(run.period.key)].num_rows,
         "first_period": periods[0],
         "last_period": periods[-1],
-        "csv_hash": _csv_hash(Path(extra["datapackage"])),
+        "csv_hash": csv_hash,
         "base_csv_hash": base,
     }
     for kind in ("report_json", "report_html", "chart", "xlsx", "revision_csv", "revision_html"):
@@ -353,8 +357,10 @@ def _csv_hash(datapackage: Path) -> str:
 
 
 def record_version(run: RunContext, written: Written, result: dict[str, Any], rollback_of: str | None = None,
-                   outcome: dict[str, str] | None = None, extra: dict[str, str] | None = None) -> str:
-    """Keep the version just committed in the version store (unless it is the last one there); prune.
+                   outcome: dict[str, str] | None = None, extra: dict[str, str] | None = None,
+                   store: VersionStore | None = None) -> str:
+    """Keep the version just committed in ``store`` (the run's version store when not given), unless
+    it is the last one there; prune.
 
     Its files are the published zone's files of ``written`` and the curated periods they were
     built from. Called inside the publishing lock, after the commit. Returns the version's id.
@@ -364,7 +370,7 @@ def record_version(run: RunContext, written: Written, result: dict[str, Any], ro
     from satudata import settings
     from satudata.publish.versions import version_store
 
-    store = version_store(run.data_root)
+    store = store or version_store(run.data_root)
     entry = run.entry
     latest = store.latest(entry.id)
     if latest is not None and latest.satudata_versi == result["version"] and rollback_of is None:

@@ -58,16 +58,24 @@ def _published_version(entry: Any, out: TextIO) -> str | None:
     return extras_of(package).get(VERSION_KEY) if package else ""
 
 
+def _entry(dataset_id: str, out: TextIO) -> Any:
+    """The catalog entry of ``dataset_id``, or None with the catalog's error written on ``out``."""
+    from satudata.catalog import CatalogError, get_entry
+
+    try:
+        return get_entry(dataset_id)
+    except CatalogError as exc:
+        out.write(f"{exc}\n")
+        return None
+
+
 def run_versions(dataset_id: str, out: TextIO | None = None, read_portal: bool = True) -> int:
     """Print the dataset's stored versions, oldest first, and which one the portal shows."""
     out = out or sys.stdout
-    from satudata.catalog import CatalogError, get_entry
     from satudata.publish.versions import version_store
 
-    try:
-        entry = get_entry(dataset_id)
-    except CatalogError as exc:
-        out.write(f"{exc}\n")
+    entry = _entry(dataset_id, out)
+    if entry is None:
         return EXIT_USAGE
     store = version_store()
     versions = store.versions(entry.id)
@@ -92,18 +100,16 @@ def run_versions(dataset_id: str, out: TextIO | None = None, read_portal: bool =
 def run_rollback(dataset_id: str, to: str, out: TextIO | None = None) -> int:
     """Put the portal back to version ``to``; prints what was done."""
     out = out or sys.stdout
-    from satudata.catalog import CatalogError, get_entry
     from satudata.publish.versions import VersionNotFound, version_store
     from satudata.rollback import rollback
 
-    try:
-        entry = get_entry(dataset_id)
-    except CatalogError as exc:
-        out.write(f"{exc}\n")
+    entry = _entry(dataset_id, out)
+    if entry is None:
         return EXIT_USAGE
     try:
-        version_store().find(entry.id, to)  # an unknown version is said before the portal is reached
-        done = rollback(entry, to, portal(), write_dsn())
+        store = version_store()
+        store.find(entry.id, to)  # an unknown version is said before the portal is reached
+        done = rollback(entry, to, portal(), write_dsn(), store=store)
     except VersionNotFound as exc:
         out.write(f"{exc}\n")
         return EXIT_USAGE
