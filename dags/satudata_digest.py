@@ -7,7 +7,7 @@ digest (``satudata.notices.walidata_digest``) and mail it through the SMTP conne
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from airflow.sdk import CronTriggerTimetable, dag, get_parsing_context, task
@@ -39,6 +39,7 @@ def satudata_digest():
         from pipeline_clients import portal
 
         from satudata.catalog import load_catalog
+        from satudata.delivery import local_day
         from satudata.notices import walidata_digest
         from satudata.status import dataset_states
 
@@ -47,8 +48,7 @@ def satudata_digest():
             raise AirflowSkipException("SATUDATA_WALIDATA_EMAIL is not set: no one to send the digest to")
         site = portal()
         states = dataset_states(load_catalog(), site.client, site.url)
-        as_of = (logical_date or datetime.now(ZoneInfo(settings.TIMEZONE))).astimezone(
-            ZoneInfo(settings.TIMEZONE)).date()
+        as_of = local_day(logical_date or datetime.now(UTC))
         notice = walidata_digest(states, as_of)
         send_mail(notice, recipients)
         return {"datasets": len(states), "recipients": len(recipients), "subject": notice.subject}

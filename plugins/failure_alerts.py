@@ -110,7 +110,8 @@ class NotifyProducer:
         try:
             self.notify(context)
         except Exception as exc:  # the task already failed; its own error stays the one reported
-            log.warning("%s: could not notify the producer: %s", self.entry.id, _redact(f"{type(exc).__name__}: {exc}"))
+            log.warning("%s: could not notify the producer: %s", self.entry.id,
+                        _redact(f"{type(exc).__name__}: {error_text(exc)}"))
 
     def notify(self, context: dict[str, Any]) -> list[str]:
         """Send the notice of this failure to the producer; the channels it went out on."""
@@ -153,7 +154,7 @@ class NotifyProducer:
             except Exception as exc:  # released: a later callback of this try may send it; other channels go on
                 notices.release(record)
                 log.warning("%s: the %s notice to the producer was not sent: %s", run.label, channel,
-                            _redact(f"{type(exc).__name__}: {exc}"))
+                            _redact(f"{type(exc).__name__}: {error_text(exc)}"))
                 continue
             notices.mark_sent(record, channel=channel, run_id=run.run_id, task_id=task_id, status_of_run=problem.kind,
                               subject=notice.subject)

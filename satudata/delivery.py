@@ -59,8 +59,7 @@ def following(period: Period) -> Period:
 
 def local_day(instant: datetime) -> date:
     """The WITA calendar day of an instant."""
-    local = instant.astimezone(ZoneInfo(settings.TIMEZONE))
-    return date(local.year, local.month, local.day)
+    return instant.astimezone(ZoneInfo(settings.TIMEZONE)).date()
 
 
 def expected_period(schedule: str, days: int, today: date) -> Period:

@@ -25,7 +25,7 @@ from typing import Any, Literal
 from satudata import settings
 from satudata.catalog import DatasetEntry
 from satudata.delivery import LATE
-from satudata.status import DatasetState
+from satudata.status import DatasetState, agency_of
 
 ProblemKind = Literal["blocked", "quarantined", "failed"]
 
@@ -235,7 +235,7 @@ def producer_notice(entry: DatasetEntry, period_key: str, problem: RunProblem, k
     if problem.kind == "failed" and problem.error_type:
         findings.append(f"jenis galat: {problem.error_type} (rincian teknis ada pada walidata)")
     steps = _fix_steps(entry, problem, period_key)
-    producer = entry.producer.name if entry.producer else entry.ckan.organization.title
+    producer = agency_of(entry)
     lines = [
         f"Yth. {producer},",
         "",
@@ -390,8 +390,10 @@ def claim(path: Path) -> bool:
 
 
 def mark_sent(path: Path, **facts: Any) -> None:
-    """Record that the claimed notice went out (to whom, when, how)."""
-    path.write_text(json.dumps({"status": "sent", **facts}, default=str, indent=2), encoding="utf-8")
+    """Record that the claimed notice went out (to whom, when, how); owner-only, as the claim."""
+    from transforms.writing import write_text
+
+    write_text(path, json.dumps({"status": "sent", **facts}, default=str, indent=2), private=True)
 
 
 def release(path: Path) -> None:
