@@ -167,7 +167,7 @@ def notice_key(*parts: object) -> str:
 
 
 def _period_words(key: str) -> str:
-    from satudata.publish.chart_choice import period_text
+    from satudata.periods import period_text
 
     words = period_text(key)
     return key if words == key else f"{words} ({key})"

@@ -249,3 +249,38 @@ class Period:
             "period_quarter": self.quarter,
             "period_week": self.week,
         }
+
+
+# Periods and dates in words, as Indonesian readers write them (charts, notices, the status page).
+BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+         "November", "Desember"]
+
+
+def tanggal(day: date) -> str:
+    """A date as Indonesian readers write it: 1 Desember 2026."""
+    return f"{day.day} {BULAN[day.month - 1]} {day.year}"
+
+
+def period_text(key: str) -> str:
+    """A period key in words: ``Oktober 2026``, ``Semester 2 2026``, ``5 Oktober 2026``."""
+    try:
+        period = Period.from_key(key)
+    except PeriodKeyError:
+        return key  # a year, or a key of no schedule: as it is
+    first: date = period.start
+    if period.schedule == "daily":
+        return f"{first.day} {BULAN[first.month - 1]} {first.year}"
+    if period.schedule == "semiannual":
+        return f"Semester {period.semester} {first.year}"
+    return coarse_text(period) or f"{BULAN[first.month - 1]} {first.year}"
+
+
+def coarse_text(period: Period) -> str | None:
+    """A year, quarter or week in words (the same on the axis as in titles), or None."""
+    if period.schedule == "annual":
+        return str(period.year)
+    if period.schedule == "quarterly":
+        return f"Triwulan {period.values()['quarter']} {period.year}"
+    if period.schedule == "weekly":
+        return f"Minggu {period.values()['week']} {period.values()['year']}"
+    return None

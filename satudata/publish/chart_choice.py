@@ -9,20 +9,17 @@ policymakers of the province.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Literal
 
 import pandas as pd
 
 from satudata.catalog import Chart, Column, DatasetEntry
-from satudata.periods import Period, PeriodKeyError
+from satudata.periods import Period, PeriodKeyError, coarse_text, period_text
 
 REGION_COLUMN = "nama_kabupaten_kota"
 MAX_LINES = 10  # lines drawn; beyond that the smallest groups become one line, OTHERS
 OTHERS = "Lainnya"
 
-BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-         "November", "Desember"]
 BULAN_SINGKAT = ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"]
 
 # A measure that is a level rather than a count (rate, percentage, mean, median, index): its rows
@@ -123,31 +120,6 @@ def grouping(entry: DatasetEntry, chart: Chart) -> str:
     return f", rata-rata seluruh {level.lower() if level and level.lower() != 'provinsi' else 'data'}"
 
 
-def period_text(key: str) -> str:
-    """A period key in words: ``Oktober 2026``, ``Semester 2 2026``, ``5 Oktober 2026``."""
-    try:
-        period = Period.from_key(key)
-    except PeriodKeyError:
-        return key  # a year, or a key of no schedule: as it is
-    first: date = period.start
-    if period.schedule == "daily":
-        return f"{first.day} {BULAN[first.month - 1]} {first.year}"
-    if period.schedule == "semiannual":
-        return f"Semester {period.semester} {first.year}"
-    return _coarse_text(period) or f"{BULAN[first.month - 1]} {first.year}"
-
-
-def _coarse_text(period: Period) -> str | None:
-    """A year, quarter or week in words (the same on the axis as in titles), or None."""
-    if period.schedule == "annual":
-        return str(period.year)
-    if period.schedule == "quarterly":
-        return f"Triwulan {period.values()['quarter']} {period.year}"
-    if period.schedule == "weekly":
-        return f"Minggu {period.values()['week']} {period.values()['year']}"
-    return None
-
-
 def tick_text(key: str) -> str:
     """A period key on the x axis, short: ``Okt 2026``, ``Smt 2 2026``, ``5 Okt``."""
     try:
@@ -160,7 +132,7 @@ def tick_text(key: str) -> str:
         return f"Smt {period.semester} {period.year}"
     if period.schedule == "quarterly":
         return f"Tw {period.values()['quarter']} {period.year}"
-    return _coarse_text(period) or f"{BULAN_SINGKAT[period.month - 1]} {period.year}"
+    return coarse_text(period) or f"{BULAN_SINGKAT[period.month - 1]} {period.year}"
 
 
 def period_span(first: str, last: str) -> str:

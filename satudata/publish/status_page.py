@@ -19,6 +19,7 @@ from typing import Any
 from ckanapi import ValidationError
 
 from satudata import settings
+from satudata.periods import tanggal
 from satudata.publish import CkanClient
 from satudata.publish.ckan import (
     PublishFile,
@@ -37,9 +38,6 @@ log = logging.getLogger(__name__)
 STATUS_DATASET = "status-satu-data"
 HTML_NAME = "status.html"
 JSON_NAME = "status.json"
-
-_BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-          "November", "Desember")
 
 # Label of each row field on the page, in the order shown under a dataset's title.
 LABELS = {
@@ -79,11 +77,6 @@ dt{color:#556}
 dd{margin:0;overflow-wrap:anywhere}
 footer{font-size:.85rem;color:#556;padding:0 1rem 1.5rem;max-width:60rem;margin:0 auto}
 """
-
-
-def tanggal(day: date) -> str:
-    """A date as Indonesian readers write it: 1 Desember 2026."""
-    return f"{day.day} {_BULAN[day.month - 1]} {day.year}"
 
 
 def status_document(rows: list[dict[str, Any]], checked_on: date) -> dict[str, Any]:
