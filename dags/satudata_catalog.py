@@ -294,14 +294,10 @@ def _send_overdue_alert(payload: dict) -> None:
     """POST the overdue alert to the failure alerts' webhook (connection ``satudata_alerts``); log it always."""
     import logging
 
-    from failure_alerts import _webhook_url
-
-    from satudata.transport import retrying_session
+    from failure_alerts import post_alert
 
     logging.getLogger(__name__).warning("%s", payload["summary"])
-    url = _webhook_url(settings.alerts_conn_id())
-    if url:
-        retrying_session(timeout=10, retries=3, backoff=0.5).post(url, json=payload).raise_for_status()
+    post_alert(payload)
 
 
 def _entries() -> list[DatasetEntry]:

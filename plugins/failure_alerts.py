@@ -59,17 +59,32 @@ def notify_failure(context: dict[str, Any]) -> None:
         summary["dag_id"], summary["task_id"], summary["run_id"], summary["data_interval"],
         summary["try_number"], summary["error"],
     )
-    url = _webhook_url(settings.alerts_conn_id())
-    if not url:
-        return
     try:
-        from satudata.transport import retrying_session
-
-        answer = retrying_session(timeout=10, retries=3, backoff=0.5).post(url, json=summary)
-        answer.raise_for_status()
-        log.info("failure reported to the alerts webhook (%s)", answer.status_code)
+        status = post_alert(summary)
     except Exception as exc:  # the task already failed; report the webhook problem, do not raise
         log.warning("could not report the failure to the alerts webhook: %s", exc)
+        return
+    if status is not None:
+        log.info("failure reported to the alerts webhook (%s)", status)
+
+
+def post_alert(payload: dict[str, Any]) -> int | None:
+    """POST ``payload`` as JSON to the alerts webhook (connection ``satudata_alerts``), with retries.
+
+    Returns the answer's status, or None when no webhook is set; raises when the post fails.
+    """
+    url = _webhook_url(settings.alerts_conn_id())
+    if not url:
+        return None
+    from satudata.transport import retrying_session
+
+    session = retrying_session(timeout=10, retries=3, backoff=0.5)
+    try:
+        answer = session.post(url, json=payload)
+        answer.raise_for_status()
+        return int(answer.status_code)
+    finally:
+        session.close()
 
 
 def _webhook_url(conn_id: str) -> str | None:
