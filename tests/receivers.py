@@ -6,10 +6,11 @@ Answers may be queued (``refuse_next``) to play a busy or refusing mail server.
 from __future__ import annotations
 
 import json
-import socket
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+
+from devstack.airflow_cluster import free_port
 
 
 @dataclass
@@ -55,12 +56,6 @@ class RecordingHandler:
             return self.answers.pop(0)
         self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LocalSmtpServer:

@@ -198,7 +198,6 @@ def test_rollback_puts_back_the_version_and_a_correction_shows_in_the_revision_l
         point_at(env["mp"], env["portal"], proxy.url)
         for nth in range(1, 5):
             proxy.add("datastore_upsert", "500", nth=nth)
-        code = None
         with pytest.raises(Exception):  # noqa: B017 - whatever the client raises once retries run out
             cli("rollback", entry_id, "--to", v1.id)
         assert proxy.injected
