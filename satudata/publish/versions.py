@@ -220,7 +220,8 @@ class VersionStore:
         removed = [v for v in versions if v.seq not in newest and v.satudata_versi not in protected]
         for version in removed:
             self.fs.rm_file(self._path(dataset, "manifests", f"{version.id}.json"))
-        kept = {f.sha256 for v in self.versions(dataset) for f in v.files}
+        gone = {v.seq for v in removed}
+        kept = {f.sha256 for v in versions if v.seq not in gone for f in v.files}
         for digest in self.blobs(dataset) - kept:
             self.fs.rm_file(self._path(dataset, "blobs", digest))
         if removed:
