@@ -108,12 +108,16 @@ class VersionStore:
     def _path(self, *parts: str) -> str:
         return "/".join([self.root, *parts])
 
-    def _put_whole(self, path: str, data: bytes) -> None:
-        """Write ``data`` under a temporary name beside ``path``, then rename: readers never see part of it."""
+    def _put_whole(self, path: str, data: bytes | Path) -> None:
+        """Write ``data`` (bytes, or a local file's contents, copied in blocks) under a temporary name
+        beside ``path``, then rename: readers never see part of it."""
         folder, name = path.rsplit("/", 1)
         self.fs.makedirs(folder, exist_ok=True)
         tmp = f"{folder}/.{name}.{secrets.token_hex(8)}.tmp"
-        self.fs.pipe_file(tmp, data)
+        if isinstance(data, Path):
+            self.fs.put_file(str(data), tmp)
+        else:
+            self.fs.pipe_file(tmp, data)
         try:
             self.fs.mv(tmp, path)
         except BaseException:
@@ -124,13 +128,17 @@ class VersionStore:
     # Blobs -------------------------------------------------------------------------------------
 
     def put_file(self, dataset: str, kind: str, path: Path) -> StoredFile:
-        """Store a file's bytes under their sha256 (once: an unchanged file is not stored again)."""
-        data = path.read_bytes()
-        digest = sha256_bytes(data)
+        """Store a file's bytes under their sha256 (once: an unchanged file is not stored again).
+
+        Hashed and copied in blocks: a full history of millions of rows is never held in memory.
+        """
+        from satudata.extract.archive import sha256_of
+
+        digest = sha256_of(path)
         blob = self._path(dataset, "blobs", digest)
         if not self.fs.exists(blob):
-            self._put_whole(blob, data)
-        return StoredFile(kind, path.name, digest, len(data))
+            self._put_whole(blob, path)
+        return StoredFile(kind, path.name, digest, path.stat().st_size)
 
     def read_blob(self, dataset: str, digest: str) -> bytes:
         """A stored file's bytes, checked against their hash."""
